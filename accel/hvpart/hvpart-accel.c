@@ -1,0 +1,191 @@
+/*
+ * qemu-hvpart: the "hvpart" accelerator.
+ *
+ * "-accel hvpart[,driver=auto|tcg|kvm][,vmbus=on|off]" runs the machine as a
+ * Hyper-V style partition. The tcg driver executes the VPs with QEMU's TCG:
+ * the accelerator, its ops and its x86 CPU class derive from TCG's, so TCG
+ * does the execution while the partition layer adds Hyper-V semantics
+ * (enlightenments through hw/synic, overlay pages, the VMBus).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-visit-hvpart.h"
+#include "qemu/accel.h"
+#include "qemu/error-report.h"
+#include "qom/object.h"
+#include "hw/boards.h"
+#include "system/accel-ops.h"
+#include "system/hvpart.h"
+#include "accel/accel-cpu-target.h"
+#include "accel/hvpart/hvpart.h"
+#include "accel/hvpart/hvpart-internal.h"
+#include "trace.h"
+
+#define TYPE_TCG_ACCEL_PARENT       ACCEL_CLASS_NAME("tcg")
+#define TYPE_HVPART_ACCEL_OPS       ACCEL_OPS_NAME("hvpart")
+#define TYPE_HVPART_ACCEL_CPU       ACCEL_CPU_NAME("hvpart")
+
+bool hvpart_allowed;
+
+enum {
+    HVPART_DRIVER_CHOICE_AUTO,
+    HVPART_DRIVER_CHOICE_TCG,
+    HVPART_DRIVER_CHOICE_KVM,
+};
+
+/*
+ * The accelerator's own options. The instance struct belongs to TCG (it is
+ * private to accel/tcg), so the options live here; there is one accelerator
+ * per process.
+ */
+static struct {
+    int driver;             /* HvpartDriverChoice */
+    bool vmbus;
+} hvpart_opts = {
+    .driver = HVPART_DRIVER_CHOICE_AUTO,
+    .vmbus = true,
+};
+
+static const char *const hvpart_driver_choices[] = {
+    [HVPART_DRIVER_CHOICE_AUTO] = "auto",
+    [HVPART_DRIVER_CHOICE_TCG] = "tcg",
+    [HVPART_DRIVER_CHOICE_KVM] = "kvm",
+};
+
+HvpartDriver hvpart_driver(void)
+{
+    return HVPART_DRIVER_TCG;
+}
+
+bool hvpart_vmbus_wanted(void)
+{
+    return hvpart_opts.vmbus;
+}
+
+static int (*tcg_parent_init_machine)(MachineState *ms);
+
+static int hvpart_init_machine(MachineState *ms)
+{
+    int ret;
+
+    switch (hvpart_opts.driver) {
+    case HVPART_DRIVER_CHOICE_KVM:
+        /*
+         * No silent fallback: a user who asked for KVM must not get TCG.
+         * The kvm driver (memory slots from the page-state map, the
+         * hypercall port exit) is not written yet.
+         */
+        error_report("-accel hvpart,driver=kvm: the kvm driver is not "
+                     "implemented yet; use driver=tcg (or driver=auto)");
+        return -ENOTSUP;
+    case HVPART_DRIVER_CHOICE_AUTO:
+    case HVPART_DRIVER_CHOICE_TCG:
+        break;
+    default:
+        g_assert_not_reached();
+    }
+
+    ret = tcg_parent_init_machine(ms);
+    if (ret < 0) {
+        return ret;
+    }
+    hvpart_allowed = true;
+    hvpart_partition_init(ms);
+    trace_hvpart_init_machine(hvpart_driver_choices[hvpart_opts.driver],
+                              hvpart_opts.vmbus);
+    return 0;
+}
+
+static int hvpart_get_driver(Object *obj, Error **errp)
+{
+    return hvpart_opts.driver;
+}
+
+static void hvpart_set_driver(Object *obj, int value, Error **errp)
+{
+    hvpart_opts.driver = value;
+}
+
+static bool hvpart_get_vmbus(Object *obj, Error **errp)
+{
+    return hvpart_opts.vmbus;
+}
+
+static void hvpart_set_vmbus(Object *obj, bool value, Error **errp)
+{
+    hvpart_opts.vmbus = value;
+}
+
+static const QEnumLookup hvpart_driver_lookup = {
+    .array = hvpart_driver_choices,
+    .size = ARRAY_SIZE(hvpart_driver_choices),
+};
+
+static void hvpart_accel_class_init(ObjectClass *oc, void *data)
+{
+    AccelClass *ac = ACCEL_CLASS(oc);
+
+    ac->name = "hvpart";
+    tcg_parent_init_machine = ac->init_machine;
+    ac->init_machine = hvpart_init_machine;
+
+    object_class_property_add_enum(oc, "driver", "HvpartDriverChoice",
+                                   &hvpart_driver_lookup,
+                                   hvpart_get_driver, hvpart_set_driver);
+    object_class_property_set_description(oc, "driver",
+        "What runs the VPs: auto, tcg or kvm (auto picks tcg)");
+    object_class_property_add_bool(oc, "vmbus", hvpart_get_vmbus,
+                                   hvpart_set_vmbus);
+    object_class_property_set_description(oc, "vmbus",
+        "Give the machine a VMBus (default on)");
+}
+
+static const TypeInfo hvpart_accel_type = {
+    .name = TYPE_HVPART_ACCEL,
+    .parent = TYPE_TCG_ACCEL_PARENT,
+    .class_init = hvpart_accel_class_init,
+};
+
+/* TCG's vCPU threads and ops, found by the accelerator's name. */
+static const TypeInfo hvpart_accel_ops_type = {
+    .name = TYPE_HVPART_ACCEL_OPS,
+    .parent = ACCEL_OPS_NAME("tcg"),
+    .abstract = true,
+};
+
+static bool (*tcg_parent_cpu_target_realize)(CPUState *cs, Error **errp);
+
+static bool hvpart_cpu_target_realize(CPUState *cs, Error **errp)
+{
+    if (!tcg_parent_cpu_target_realize(cs, errp)) {
+        return false;
+    }
+    return hvpart_partition_vp_realize(cs, errp);
+}
+
+static void hvpart_accel_cpu_class_init(ObjectClass *oc, void *data)
+{
+    AccelCPUClass *acc = ACCEL_CPU_CLASS(oc);
+
+    tcg_parent_cpu_target_realize = acc->cpu_target_realize;
+    acc->cpu_target_realize = hvpart_cpu_target_realize;
+}
+
+static const TypeInfo hvpart_accel_cpu_type = {
+    .name = TYPE_HVPART_ACCEL_CPU,
+    .parent = ACCEL_CPU_NAME("tcg"),
+    .class_init = hvpart_accel_cpu_class_init,
+    .abstract = true,
+};
+
+static void hvpart_accel_register_types(void)
+{
+    type_register_static(&hvpart_accel_type);
+    type_register_static(&hvpart_accel_ops_type);
+    type_register_static(&hvpart_accel_cpu_type);
+}
+
+type_init(hvpart_accel_register_types);

@@ -1,0 +1,88 @@
+/*
+ * qemu-hvpart: the partition layer.
+ *
+ * One partition per QEMU process: its GPA space (with overlay pages laid on
+ * top), its virtual processors and the driver that runs them. Layers above
+ * (hw/synic, hw/vmbus) reach the guest only through this interface.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef ACCEL_HVPART_HVPART_H
+#define ACCEL_HVPART_HVPART_H
+
+#include "exec/hwaddr.h"
+#include "exec/memattrs.h"
+#include "qemu/notify.h"
+#include "qapi/qapi-types-hvpart.h"
+
+#define TYPE_HVPART_ACCEL ACCEL_CLASS_NAME("hvpart")
+
+/* The options of "-accel hvpart,...", fixed once the machine is created. */
+HvpartDriver hvpart_driver(void);
+bool hvpart_vmbus_wanted(void);
+
+/*
+ * Called with the MachineState once the partition exists, before the board
+ * is built and before -device options are processed: hw/vmbus adds the
+ * VMBus bridge from here.
+ */
+void hvpart_add_partition_notifier(Notifier *n);
+
+/*
+ * Virtual processors. A VP's index is its QEMU cpu_index, which is also what
+ * the guest reads from HV_X64_MSR_VP_INDEX.
+ */
+uint32_t hvpart_vp_count(void);
+CPUState *hvpart_vp_cpu(uint32_t vp_index);
+
+/*
+ * Called with the CPUState of every VP as it is realized, before the guest
+ * can run on it: hw/synic creates its per-VP state from here.
+ */
+void hvpart_add_vp_notifier(Notifier *n);
+
+/* Raise a fixed, edge-triggered interrupt @vector on VP @vp_index's APIC. */
+void hvpart_vp_raise_vector(uint32_t vp_index, uint8_t vector);
+
+/* Guest physical memory as the VPs see it, overlays included. */
+MemTxResult hvpart_gpa_read(hwaddr gpa, void *buf, hwaddr len);
+MemTxResult hvpart_gpa_write(hwaddr gpa, const void *buf, hwaddr len);
+
+/*
+ * Overlay pages: hypervisor-owned 4 KiB pages laid over the GPA space. While
+ * mapped, an overlay obscures whatever lies below it; unmapping or moving it
+ * uncovers the page below unchanged. When two overlays are mapped at the
+ * same GPA exactly one is visible, in this order (highest first): hypercall
+ * page, SIMP, SIEFP, reference TSC page; between VPs, the lower VP index.
+ */
+typedef enum HvpartOverlayKind {
+    HVPART_OVERLAY_REFERENCE_TSC,
+    HVPART_OVERLAY_SIEFP,
+    HVPART_OVERLAY_SIMP,
+    HVPART_OVERLAY_HYPERCALL,
+    HVPART_OVERLAY__MAX,
+} HvpartOverlayKind;
+
+typedef struct HvpartOverlay HvpartOverlay;
+
+HvpartOverlay *hvpart_overlay_new(HvpartOverlayKind kind, uint32_t vp_index);
+/* The page's contents, for the hypervisor's own reads and writes. */
+void *hvpart_overlay_page(HvpartOverlay *ov);
+/* Tell migration that the hypervisor wrote [offset, offset + len). */
+void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len);
+void hvpart_overlay_map(HvpartOverlay *ov, hwaddr gpa);
+void hvpart_overlay_unmap(HvpartOverlay *ov);
+bool hvpart_overlay_mapped(HvpartOverlay *ov, hwaddr *gpa);
+const char *hvpart_overlay_kind_name(HvpartOverlayKind kind);
+
+/*
+ * query-hvpart: the layers above fill in their part of the answer. At most
+ * one provider per part.
+ */
+typedef void HvpartVpInfoFn(uint32_t vp_index, HvpartVp *info);
+typedef HvpartVmbus *HvpartVmbusInfoFn(void);
+void hvpart_set_vp_info_provider(HvpartVpInfoFn *fn);
+void hvpart_set_vmbus_info_provider(HvpartVmbusInfoFn *fn);
+
+#endif

@@ -1,0 +1,236 @@
+/*
+ * qemu-hvpart: the partition: VPs, interrupts, guest memory and overlays.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-hvpart.h"
+#include "qemu/error-report.h"
+#include "exec/address-spaces.h"
+#include "exec/memory.h"
+#include "hw/boards.h"
+#include "hw/core/cpu.h"
+#include "target/i386/cpu.h"
+#include "system/hvpart.h"
+#include "accel/hvpart/hvpart.h"
+#include "accel/hvpart/hvpart-internal.h"
+#include "trace.h"
+
+/* The MSI address window of the local APICs (Intel SDM 11.11.1). */
+#define HVPART_MSI_ADDR_BASE    0xfee00000u
+#define HVPART_MSI_DEST_SHIFT   12
+
+/* Overlays sit above everything a board maps (RAM, ROMs, PCI holes). */
+#define HVPART_OVERLAY_PRIO_BASE    0x1000
+
+struct HvpartOverlay {
+    MemoryRegion mr;
+    HvpartOverlayKind kind;
+    uint32_t vp_index;
+    bool mapped;
+    hwaddr gpa;
+};
+
+static NotifierList vp_notifiers = NOTIFIER_LIST_INITIALIZER(vp_notifiers);
+static NotifierList partition_notifiers =
+    NOTIFIER_LIST_INITIALIZER(partition_notifiers);
+static HvpartVpInfoFn *vp_info_provider;
+static HvpartVmbusInfoFn *vmbus_info_provider;
+
+static const char *const overlay_kind_names[HVPART_OVERLAY__MAX] = {
+    [HVPART_OVERLAY_REFERENCE_TSC] = "reference-tsc",
+    [HVPART_OVERLAY_SIEFP] = "siefp",
+    [HVPART_OVERLAY_SIMP] = "simp",
+    [HVPART_OVERLAY_HYPERCALL] = "hypercall",
+};
+
+void hvpart_partition_init(MachineState *ms)
+{
+    trace_hvpart_partition_init(ms->smp.cpus, ms->smp.max_cpus);
+    notifier_list_notify(&partition_notifiers, ms);
+}
+
+void hvpart_add_partition_notifier(Notifier *n)
+{
+    notifier_list_add(&partition_notifiers, n);
+}
+
+bool hvpart_partition_vp_realize(CPUState *cs, Error **errp)
+{
+    trace_hvpart_vp_realize(cs->cpu_index);
+    notifier_list_notify(&vp_notifiers, cs);
+    return true;
+}
+
+void hvpart_add_vp_notifier(Notifier *n)
+{
+    notifier_list_add(&vp_notifiers, n);
+}
+
+uint32_t hvpart_vp_count(void)
+{
+    CPUState *cs;
+    uint32_t n = 0;
+
+    CPU_FOREACH(cs) {
+        n = MAX(n, (uint32_t)cs->cpu_index + 1);
+    }
+    return n;
+}
+
+CPUState *hvpart_vp_cpu(uint32_t vp_index)
+{
+    if (vp_index > INT_MAX) {
+        return NULL;
+    }
+    return qemu_get_cpu(vp_index);
+}
+
+void hvpart_vp_raise_vector(uint32_t vp_index, uint8_t vector)
+{
+    CPUState *cs = hvpart_vp_cpu(vp_index);
+    uint32_t apic_id;
+    hwaddr addr;
+
+    if (!cs) {
+        trace_hvpart_vp_raise_bad_vp(vp_index, vector);
+        return;
+    }
+    /*
+     * Deliver as a message signalled interrupt: physical destination mode,
+     * fixed delivery, edge triggered. The local APIC model (emulated or
+     * in-kernel) then does the rest exactly as for a device interrupt.
+     */
+    apic_id = X86_CPU(cs)->apic_id;
+    addr = HVPART_MSI_ADDR_BASE | ((apic_id & 0xff) << HVPART_MSI_DEST_SHIFT);
+    trace_hvpart_vp_raise(vp_index, apic_id, vector);
+    address_space_stl_le(&address_space_memory, addr, vector,
+                         MEMTXATTRS_UNSPECIFIED, NULL);
+}
+
+MemTxResult hvpart_gpa_read(hwaddr gpa, void *buf, hwaddr len)
+{
+    return address_space_read(&address_space_memory, gpa,
+                              MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
+MemTxResult hvpart_gpa_write(hwaddr gpa, const void *buf, hwaddr len)
+{
+    return address_space_write(&address_space_memory, gpa,
+                               MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
+const char *hvpart_overlay_kind_name(HvpartOverlayKind kind)
+{
+    return kind < HVPART_OVERLAY__MAX ? overlay_kind_names[kind] : "?";
+}
+
+HvpartOverlay *hvpart_overlay_new(HvpartOverlayKind kind, uint32_t vp_index)
+{
+    HvpartOverlay *ov = g_new0(HvpartOverlay, 1);
+    g_autofree char *name = g_strdup_printf("hvpart-%s.vp%u",
+                                            overlay_kind_names[kind],
+                                            vp_index);
+
+    ov->kind = kind;
+    ov->vp_index = vp_index;
+    /* A RAM block, so that migration carries the page's contents. */
+    memory_region_init_ram(&ov->mr, NULL, name, TARGET_PAGE_SIZE,
+                           &error_fatal);
+    memset(memory_region_get_ram_ptr(&ov->mr), 0, TARGET_PAGE_SIZE);
+    return ov;
+}
+
+void *hvpart_overlay_page(HvpartOverlay *ov)
+{
+    return memory_region_get_ram_ptr(&ov->mr);
+}
+
+void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len)
+{
+    memory_region_set_dirty(&ov->mr, offset, len);
+}
+
+static int overlay_priority(HvpartOverlay *ov)
+{
+    /* Kind first, then the lower VP index wins (see hvpart.h). */
+    return HVPART_OVERLAY_PRIO_BASE + ov->kind * 0x1000 -
+           (int)MIN(ov->vp_index, 0xfffu);
+}
+
+void hvpart_overlay_map(HvpartOverlay *ov, hwaddr gpa)
+{
+    gpa &= TARGET_PAGE_MASK;
+    if (ov->mapped && ov->gpa == gpa) {
+        return;
+    }
+    memory_region_transaction_begin();
+    if (ov->mapped) {
+        memory_region_del_subregion(get_system_memory(), &ov->mr);
+    }
+    memory_region_add_subregion_overlap(get_system_memory(), gpa, &ov->mr,
+                                        overlay_priority(ov));
+    memory_region_transaction_commit();
+    ov->mapped = true;
+    ov->gpa = gpa;
+    trace_hvpart_overlay_map(overlay_kind_names[ov->kind], ov->vp_index, gpa);
+}
+
+void hvpart_overlay_unmap(HvpartOverlay *ov)
+{
+    if (!ov->mapped) {
+        return;
+    }
+    memory_region_del_subregion(get_system_memory(), &ov->mr);
+    ov->mapped = false;
+    trace_hvpart_overlay_unmap(overlay_kind_names[ov->kind], ov->vp_index,
+                               ov->gpa);
+}
+
+bool hvpart_overlay_mapped(HvpartOverlay *ov, hwaddr *gpa)
+{
+    if (gpa) {
+        *gpa = ov->gpa;
+    }
+    return ov->mapped;
+}
+
+void hvpart_set_vp_info_provider(HvpartVpInfoFn *fn)
+{
+    vp_info_provider = fn;
+}
+
+void hvpart_set_vmbus_info_provider(HvpartVmbusInfoFn *fn)
+{
+    vmbus_info_provider = fn;
+}
+
+HvpartInfo *qmp_query_hvpart(Error **errp)
+{
+    HvpartInfo *info;
+    HvpartVpList **tail;
+    CPUState *cs;
+
+    if (!hvpart_enabled()) {
+        error_setg(errp, "this QEMU does not run with -accel hvpart");
+        return NULL;
+    }
+    info = g_new0(HvpartInfo, 1);
+    info->driver = hvpart_driver();
+    tail = &info->vps;
+    CPU_FOREACH(cs) {
+        HvpartVp *vp = g_new0(HvpartVp, 1);
+
+        vp->index = cs->cpu_index;
+        if (vp_info_provider) {
+            vp_info_provider(cs->cpu_index, vp);
+        }
+        QAPI_LIST_APPEND(tail, vp);
+    }
+    if (vmbus_info_provider) {
+        info->vmbus = vmbus_info_provider();
+    }
+    return info;
+}

@@ -1,0 +1,92 @@
+/*
+ * qemu-hvpart: wire format of the Hyper-V integration services (ICs):
+ * heartbeat, shutdown, time sync, key/value exchange.
+ *
+ * Every IC message is one VMBus in-band packet: a pipe header, an IC message
+ * header, then the message body. The host sends requests; the guest answers
+ * in the same buffer with the response flag set.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VMBUS_IC_PROTO_H
+#define HW_VMBUS_IC_PROTO_H
+
+#define IC_MSGTYPE_NEGOTIATE        0
+#define IC_MSGTYPE_HEARTBEAT        1
+#define IC_MSGTYPE_KVPEXCHANGE      2
+#define IC_MSGTYPE_SHUTDOWN         3
+#define IC_MSGTYPE_TIMESYNC         4
+
+#define IC_FLAG_TRANSACTION         1
+#define IC_FLAG_REQUEST             2
+#define IC_FLAG_RESPONSE            4
+
+#define IC_STATUS_OK                0x00000000u
+#define IC_STATUS_FAIL              0x80004005u
+
+#define IC_VERSION(major, minor)    (((uint32_t)(major) << 16) | (minor))
+#define IC_VERSION_MAJOR(v)         ((v) >> 16)
+#define IC_VERSION_MINOR(v)         ((v) & 0xffff)
+
+/* Versions of the message framework itself (Linux: UTIL_FW_VERSION). */
+#define IC_FRAMEWORK_3_0            IC_VERSION(3, 0)
+#define IC_FRAMEWORK_1_0            IC_VERSION(1, 0)
+
+typedef struct ICPipeHeader {
+    uint32_t flags;
+    uint32_t msgsize;                   /* bytes after this header */
+} QEMU_PACKED ICPipeHeader;
+
+typedef struct ICVersion {
+    uint16_t major;
+    uint16_t minor;
+} QEMU_PACKED ICVersion;
+
+typedef struct ICMsgHeader {
+    ICVersion icverframe;
+    uint16_t icmsgtype;
+    ICVersion icvermsg;
+    uint16_t icmsgsize;                 /* body bytes */
+    uint32_t status;
+    uint8_t ictransaction_id;
+    uint8_t icflags;
+    uint8_t reserved[2];
+} QEMU_PACKED ICMsgHeader;
+
+#define IC_HEADERS_SIZE (sizeof(ICPipeHeader) + sizeof(ICMsgHeader))
+
+typedef struct ICNegotiate {
+    uint16_t icframe_vercnt;
+    uint16_t icmsg_vercnt;
+    uint32_t reserved;
+    ICVersion versions[];               /* framework, then service */
+} QEMU_PACKED ICNegotiate;
+
+typedef struct ICHeartbeat {
+    uint64_t seq_num;
+    uint32_t reserved[8];
+} QEMU_PACKED ICHeartbeat;
+
+#define IC_SHUTDOWN_FLAG_SHUTDOWN   0
+#define IC_SHUTDOWN_FLAG_FORCE      1
+#define IC_SHUTDOWN_FLAG_RESTART    2
+#define IC_SHUTDOWN_MESSAGE_BYTES   2048
+
+typedef struct ICShutdown {
+    uint32_t reason_code;
+    uint32_t timeout_seconds;
+    uint32_t flags;
+    uint8_t display_message[IC_SHUTDOWN_MESSAGE_BYTES];
+} QEMU_PACKED ICShutdown;
+
+static inline void ic_proto_check_sizes(void)
+{
+    QEMU_BUILD_BUG_ON(sizeof(ICPipeHeader) != 8);
+    QEMU_BUILD_BUG_ON(sizeof(ICMsgHeader) != 20);
+    QEMU_BUILD_BUG_ON(sizeof(ICNegotiate) != 8);
+    QEMU_BUILD_BUG_ON(sizeof(ICHeartbeat) != 40);
+    QEMU_BUILD_BUG_ON(sizeof(ICShutdown) != 2060);
+}
+
+#endif

@@ -1,0 +1,443 @@
+/*
+ * qemu-hvpart: VMBus channels: relids, the ring buffer GPADL mapped into
+ * the host, signalling in both directions, and packet I/O for the VSPs.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitmap.h"
+#include "qemu/iov.h"
+#include "qemu/main-loop.h"
+#include "exec/address-spaces.h"
+#include "hw/synic/synic.h"
+#include "accel/hvpart/hvpart.h"
+#include "hw/vmbus/vmbus-internal.h"
+#include "trace.h"
+
+VMBusDevice *vmbus_channel_device(VMBusChannel *chan)
+{
+    return chan->dev;
+}
+
+uint16_t vmbus_channel_index(VMBusChannel *chan)
+{
+    return chan->index;
+}
+
+bool vmbus_channel_is_open(VMBusChannel *chan)
+{
+    return chan->state == VMBUS_CHANNEL_OPEN;
+}
+
+uint32_t vmbus_channel_target_vp(VMBusChannel *chan)
+{
+    return chan->target_vp;
+}
+
+VMBusChannel *vmbus_channel_by_relid(VMBusBridge *br, uint32_t relid)
+{
+    VMBusChannel *chan;
+
+    QTAILQ_FOREACH(chan, &br->channels, link) {
+        if (chan->relid == relid) {
+            return chan;
+        }
+    }
+    return NULL;
+}
+
+MemTxResult vmbus_gpa_read(hwaddr gpa, void *buf, hwaddr len)
+{
+    return hvpart_gpa_read(gpa, buf, len);
+}
+
+MemTxResult vmbus_gpa_write(hwaddr gpa, const void *buf, hwaddr len)
+{
+    return hvpart_gpa_write(gpa, buf, len);
+}
+
+/* Ring mapping */
+
+static void vmbus_ring_unmap(VMBusRingMap *map)
+{
+    uint32_t i;
+
+    for (i = 0; i < map->npages; i++) {
+        if (map->mrs[i]) {
+            memory_region_unref(map->mrs[i]);
+        }
+    }
+    g_free(map->pages);
+    g_free(map->mrs);
+    g_free(map->offsets);
+    memset(map, 0, sizeof(*map));
+}
+
+/*
+ * Map each page of the ring GPADL for the life of the open channel. Only
+ * guest RAM qualifies: a ring page in MMIO or a ROM fails the open.
+ */
+static int vmbus_ring_map(VMBusRingMap *map, const VMBusGpadl *g,
+                          const char **why)
+{
+    uint32_t i;
+
+    map->npages = g->npages;
+    map->pages = g_new0(void *, g->npages);
+    map->mrs = g_new0(MemoryRegion *, g->npages);
+    map->offsets = g_new0(hwaddr, g->npages);
+    for (i = 0; i < g->npages; i++) {
+        hwaddr gpa = g->pfns[i] << VMBUS_PAGE_SHIFT;
+        MemoryRegionSection s = memory_region_find(get_system_memory(), gpa,
+                                                   VMBUS_PAGE_SIZE);
+
+        if (!s.mr) {
+            *why = "ring page outside guest memory";
+            goto fail;
+        }
+        if (!memory_region_is_ram(s.mr) || memory_region_is_rom(s.mr) ||
+            memory_region_is_ram_device(s.mr) ||
+            int128_lt(s.size, int128_make64(VMBUS_PAGE_SIZE))) {
+            memory_region_unref(s.mr);
+            *why = "ring page is not RAM";
+            goto fail;
+        }
+        map->mrs[i] = s.mr;
+        map->offsets[i] = s.offset_within_region;
+        map->pages[i] = (uint8_t *)memory_region_get_ram_ptr(s.mr) +
+                        s.offset_within_region;
+    }
+    return 0;
+fail:
+    vmbus_ring_unmap(map);
+    return -EINVAL;
+}
+
+static void vmbus_ring_dirty(void *opaque, uint32_t page_index)
+{
+    VMBusRingMap *map = opaque;
+
+    if (page_index < map->npages) {
+        memory_region_set_dirty(map->mrs[page_index], map->offsets[page_index],
+                                VMBUS_PAGE_SIZE);
+    }
+}
+
+static void vmbus_ring_dirty_out(void *opaque, uint32_t page_index)
+{
+    VMBusChannel *chan = opaque;
+
+    vmbus_ring_dirty(&chan->map, chan->downstream_offset + page_index);
+}
+
+/* Signalling */
+
+void vmbus_channel_signal_guest(VMBusChannel *chan)
+{
+    trace_vmbus_signal_guest(chan->relid, chan->target_vp);
+    hv_synic_signal_event(chan->target_vp, VMBUS_MESSAGE_SINT, chan->relid);
+}
+
+static void vmbus_channel_notify_bh(void *opaque)
+{
+    VMBusChannel *chan = opaque;
+    VMBusDeviceClass *vdc;
+
+    if (chan->state != VMBUS_CHANNEL_OPEN) {
+        return;
+    }
+    vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
+    if (chan->want_writable) {
+        uint32_t free_bytes;
+
+        if (vmbus_ring_bytes_free(&chan->out_ring, &free_bytes) == 0 &&
+            free_bytes > 0) {
+            chan->want_writable = false;
+            if (vdc->writable) {
+                vdc->writable(chan);
+            }
+        }
+    }
+    if (vdc->notify) {
+        vdc->notify(chan);
+    }
+}
+
+/* HvSignalEvent from the guest on the channel's connection id. */
+static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
+                                    uint16_t flag_number)
+{
+    VMBusChannel *chan = opaque;
+
+    trace_vmbus_signal_host(chan->relid, vp_index);
+    /* Process outside the VP's exit path; the VP keeps running. */
+    qemu_bh_schedule(chan->notify_bh);
+    return HV_STATUS_SUCCESS;
+}
+
+/* Open and close */
+
+int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
+                       uint32_t downstream_offset, uint32_t target_vp,
+                       const char **why)
+{
+    const VMBusGpadl *g = ge->gpadl;
+    VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
+    uint32_t conn_id = VMBUS_CHANNEL_CONN_ID_BASE + chan->relid;
+    int ret;
+
+    if (target_vp >= hvpart_vp_count()) {
+        *why = "target VP out of range";
+        return -EINVAL;
+    }
+    if (!vmbus_gpadl_is_page_list(g)) {
+        *why = "ring GPADL is not a plain page list";
+        return -EINVAL;
+    }
+    /* Each ring needs its control page and at least one data page. */
+    if (downstream_offset < 2 || downstream_offset > g->npages - 2 ||
+        g->npages < 4) {
+        *why = "ring split outside the GPADL";
+        return -EINVAL;
+    }
+    if (vmbus_ring_map(&chan->map, g, why) < 0) {
+        return -EINVAL;
+    }
+    if (vmbus_ring_init(&chan->in_ring, chan->map.pages,
+                        downstream_offset) < 0 ||
+        vmbus_ring_init(&chan->out_ring,
+                        chan->map.pages + downstream_offset,
+                        g->npages - downstream_offset) < 0) {
+        *why = "bad ring layout";
+        goto fail_unmap;
+    }
+    vmbus_ring_set_dirty_fn(&chan->in_ring, vmbus_ring_dirty, &chan->map);
+    vmbus_ring_set_dirty_fn(&chan->out_ring, vmbus_ring_dirty_out, chan);
+    chan->downstream_offset = downstream_offset;
+    chan->target_vp = target_vp;
+    chan->ring_gpadl_id = g->id;
+    chan->ring_gpadl = ge;
+    ge->users++;
+    ret = hv_synic_add_event_connection(conn_id, vmbus_channel_event, chan);
+    if (ret < 0) {
+        *why = "event connection in use";
+        goto fail_put;
+    }
+    chan->state = VMBUS_CHANNEL_OPEN;
+    chan->want_writable = false;
+    if (vdc->open && vdc->open(chan) < 0) {
+        *why = "the device refused the open";
+        chan->state = VMBUS_CHANNEL_OFFERED;
+        hv_synic_del_event_connection(conn_id);
+        goto fail_put;
+    }
+    /* Packets may already wait in the ring. */
+    qemu_bh_schedule(chan->notify_bh);
+    return 0;
+
+fail_put:
+    vmbus_server_gpadl_put(vmbus_bridge(), ge);
+    chan->ring_gpadl = NULL;
+    vmbus_ring_cleanup(&chan->out_ring);
+fail_unmap:
+    vmbus_ring_cleanup(&chan->in_ring);
+    vmbus_ring_unmap(&chan->map);
+    return -EINVAL;
+}
+
+void vmbus_channel_close(VMBusChannel *chan)
+{
+    VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
+
+    if (chan->state != VMBUS_CHANNEL_OPEN &&
+        !(chan->state == VMBUS_CHANNEL_RESCINDED && chan->ring_gpadl)) {
+        return;
+    }
+    if (vdc->close) {
+        vdc->close(chan);
+    }
+    hv_synic_del_event_connection(VMBUS_CHANNEL_CONN_ID_BASE + chan->relid);
+    qemu_bh_cancel(chan->notify_bh);
+    vmbus_ring_cleanup(&chan->in_ring);
+    vmbus_ring_cleanup(&chan->out_ring);
+    vmbus_ring_unmap(&chan->map);
+    if (chan->ring_gpadl) {
+        vmbus_server_gpadl_put(vmbus_bridge(), chan->ring_gpadl);
+        chan->ring_gpadl = NULL;
+    }
+    if (chan->state == VMBUS_CHANNEL_OPEN) {
+        chan->state = VMBUS_CHANNEL_OFFERED;
+    }
+}
+
+/* Packet I/O */
+
+int vmbus_channel_send(VMBusChannel *chan, uint16_t type, uint16_t flags,
+                       uint64_t trans_id, const void *ext, uint32_t ext_len,
+                       const struct iovec *iov, unsigned int iov_cnt)
+{
+    bool signal = false;
+    int ret;
+
+    if (chan->state != VMBUS_CHANNEL_OPEN) {
+        return -EPIPE;
+    }
+    ret = vmbus_ring_write(&chan->out_ring, type, flags, trans_id, ext,
+                           ext_len, iov, iov_cnt, &signal);
+    if (ret == -ENOSPC) {
+        /* Ask the guest to signal once it has read enough. */
+        uint32_t need = vmbus_ring_packet_size(ext_len, iov_size(iov,
+                                                                 iov_cnt));
+
+        chan->want_writable = true;
+        if (vmbus_ring_request_space(&chan->out_ring, need)) {
+            /* Room appeared meanwhile: try again from the BH. */
+            qemu_bh_schedule(chan->notify_bh);
+        }
+        trace_vmbus_send_full(chan->relid, need);
+        return -ENOSPC;
+    }
+    if (ret < 0) {
+        trace_vmbus_ring_broken(chan->relid,
+                                vmbus_ring_broken_reason(&chan->out_ring));
+        return -EPIPE;
+    }
+    if (signal) {
+        vmbus_channel_signal_guest(chan);
+    }
+    return 0;
+}
+
+int vmbus_channel_send_inband(VMBusChannel *chan, uint64_t trans_id,
+                              bool want_completion, const void *buf,
+                              uint32_t len)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+    return vmbus_channel_send(chan, VMBUS_PKT_INBAND,
+                              want_completion ?
+                              VMBUS_PKT_FLAG_COMPLETION_REQUESTED : 0,
+                              trans_id, NULL, 0, &iov, 1);
+}
+
+int vmbus_channel_send_completion(VMBusChannel *chan, uint64_t trans_id,
+                                  const void *buf, uint32_t len)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+    return vmbus_channel_send(chan, VMBUS_PKT_COMP, 0, trans_id, NULL, 0,
+                              &iov, 1);
+}
+
+int vmbus_channel_recv(VMBusChannel *chan, uint8_t *buf, uint32_t buflen,
+                       VMBusPacketFn *fn, void *opaque)
+{
+    VMBusRingPacket pkt;
+    int handled = 0;
+    bool signal = false;
+    int ret;
+
+    if (chan->state != VMBUS_CHANNEL_OPEN) {
+        return -EPIPE;
+    }
+    vmbus_ring_mask_interrupts(&chan->in_ring);
+    for (;;) {
+        ret = vmbus_ring_peek(&chan->in_ring, &pkt);
+        if (ret == -EAGAIN) {
+            /* Empty: unmask, and look again for what raced the unmask. */
+            if (vmbus_ring_unmask_interrupts(&chan->in_ring, &signal)) {
+                vmbus_ring_mask_interrupts(&chan->in_ring);
+                continue;
+            }
+            break;
+        }
+        if (ret < 0) {
+            break;
+        }
+        if (pkt.len > buflen) {
+            trace_vmbus_recv_too_big(chan->relid, pkt.len, buflen);
+            ret = vmbus_ring_consume(&chan->in_ring, &pkt);
+        } else {
+            ret = vmbus_ring_copy_from(&chan->in_ring, &pkt, 0, buf, pkt.len);
+            if (ret == 0) {
+                if (!fn(chan, &pkt, buf, pkt.len, opaque)) {
+                    /* Left in the ring; the VSP comes back for it. */
+                    vmbus_ring_unmask_interrupts(&chan->in_ring, &signal);
+                    break;
+                }
+                handled++;
+                ret = vmbus_ring_consume(&chan->in_ring, &pkt);
+            }
+        }
+        if (ret < 0) {
+            break;
+        }
+        if (vmbus_ring_publish_read(&chan->in_ring)) {
+            signal = true;
+        }
+        if (chan->state != VMBUS_CHANNEL_OPEN) {
+            return handled;             /* closed by the handler */
+        }
+    }
+    if (vmbus_ring_publish_read(&chan->in_ring)) {
+        signal = true;
+    }
+    if (signal) {
+        vmbus_channel_signal_guest(chan);
+    }
+    if (ret < 0 && ret != -EAGAIN) {
+        trace_vmbus_ring_broken(chan->relid,
+                                vmbus_ring_broken_reason(&chan->in_ring));
+        return -EPIPE;
+    }
+    return handled;
+}
+
+/* Lifecycle */
+
+static int vmbus_relid_alloc(VMBusBridge *br)
+{
+    unsigned long relid = find_first_zero_bit(br->relids,
+                                              VMBUS_RELID_MAX + 1);
+
+    if (relid > VMBUS_RELID_MAX) {
+        return -ENOSPC;
+    }
+    set_bit(relid, br->relids);
+    return relid;
+}
+
+VMBusChannel *vmbus_channel_new(VMBusDevice *dev, uint16_t index)
+{
+    VMBusBridge *br = vmbus_bridge();
+    VMBusChannel *chan;
+    int relid;
+
+    if (!br) {
+        return NULL;
+    }
+    relid = vmbus_relid_alloc(br);
+    if (relid < 0) {
+        return NULL;
+    }
+    chan = g_new0(VMBusChannel, 1);
+    chan->dev = dev;
+    chan->index = index;
+    chan->relid = relid;
+    chan->state = VMBUS_CHANNEL_UNOFFERED;
+    chan->notify_bh = qemu_bh_new(vmbus_channel_notify_bh, chan);
+    QTAILQ_INSERT_TAIL(&br->channels, chan, link);
+    return chan;
+}
+
+void vmbus_channel_free(VMBusChannel *chan)
+{
+    VMBusBridge *br = vmbus_bridge();
+
+    vmbus_channel_close(chan);
+    qemu_bh_delete(chan->notify_bh);
+    QTAILQ_REMOVE(&br->channels, chan, link);
+    clear_bit(chan->relid, br->relids);
+    g_free(chan);
+}

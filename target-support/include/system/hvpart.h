@@ -1,0 +1,38 @@
+/*
+ * qemu-hvpart: the hooks QEMU's own files call into the hvpart overlay.
+ *
+ * This header is linked into QEMU's include/system/ by target-support.
+ * Every function declared here is implemented by the overlay
+ * (accel/hvpart, hw/synic, hw/vmbus) and called from one patched place in
+ * QEMU; the patch that adds the call says why.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef SYSTEM_HVPART_H
+#define SYSTEM_HVPART_H
+
+/* True once "-accel hvpart" has initialised the partition. */
+extern bool hvpart_allowed;
+#define hvpart_enabled() (hvpart_allowed)
+
+/* target/i386/cpu.c, cpu_x86_cpuid(): the hypervisor leaves 0x400000xx. */
+bool hvpart_cpuid(CPUArchState *env, uint32_t index, uint32_t count,
+                  uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+
+/* target/i386/tcg/system/misc_helper.c, helper_rdmsr()/helper_wrmsr(). */
+typedef enum HvpartMsrResult {
+    HVPART_MSR_UNHANDLED,   /* not a synthetic MSR: QEMU's own handling */
+    HVPART_MSR_OK,
+    HVPART_MSR_GP,          /* raise #GP(0) */
+} HvpartMsrResult;
+
+HvpartMsrResult hvpart_msr_read(CPUArchState *env, uint32_t msr,
+                                uint64_t *val);
+HvpartMsrResult hvpart_msr_write(CPUArchState *env, uint32_t msr,
+                                 uint64_t val);
+
+/* hw/i386/acpi-build.c, build_dsdt(): the VMBus device and its MMIO window. */
+void hvpart_acpi_build_dsdt(Aml *dsdt);
+
+#endif

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Install everything a build, a test run or a benchmark needs on a fresh
+# Debian 12 machine. Idempotent: a stamp records what was installed.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="${BUILD_DIR:-$top/build}"
+stamp="$build/.deps-installed"
+. "$top/target-support/apt-private.sh"
+
+# Bump when the list changes so that kept machines install the new packages.
+deps_version=3
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$deps_version" ]; then
+    exit 0
+fi
+
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+PKGS=(
+    # QEMU build
+    ninja-build pkgconf flex bison ccache dpkg-dev
+    libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev zlib1g-dev
+    python3 python3-venv python3-distlib
+    # firmware and option ROMs QEMU loads at run time
+    seabios qemu-system-data
+    # guest assets (initramfs) and tests
+    busybox-static cpio kmod xz-utils zstd gzip
+    # fuzzing and static checks of the overlay's C files
+    clang
+)
+
+mkdir -p "$build"
+$SUDO apt-get -q update
+$SUDO apt-get -q install -y --no-install-recommends "${PKGS[@]}"
+
+# meson >= 1.5 is only in bookworm-backports.
+apt_private_init "$build/apt"
+$SUDO "${APT_BPO[@]}" update
+$SUDO "${APT_BPO[@]}" install -y --no-install-recommends \
+    -t bookworm-backports meson
+
+meson_ver=$(meson --version)
+case "$meson_ver" in
+0.*|1.[0-4].*)
+    echo "install-deps: meson $meson_ver is too old (QEMU 10.0 needs >= 1.5)" >&2
+    exit 1 ;;
+esac
+
+echo "$deps_version" > "$stamp"

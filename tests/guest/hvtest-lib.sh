@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=sh
+#
+# Helpers shared by the initramfs /init and the /hvtest/*.sh guest scripts
+# (installed as /lib/hvtest-lib.sh). Busybox sh.
+#
+# Every line meant for the host starts with "HVTEST: " and goes to the
+# console through the kernel log (/dev/kmsg), so it shows as
+# "[    5.123456] HVTEST: ...". printk writes each record to the console
+# whole, while output through the tty leaves the UART in FIFO-sized chunks
+# that a kernel message (hv_utils logging an IC negotiation, say) can land
+# between, splitting the line the host is looking for.
+
+# Print one line on the console, through the kernel log if we can. Each
+# write opens /dev/kmsg anew (/init also turns its rate limit off).
+hvtest_log() {
+    if [ -w /dev/kmsg ]; then
+        echo "$*" > /dev/kmsg
+    else
+        echo "$*"
+    fi
+}
+
+# Print one machine-readable line for the host test.
+hvtest_say() {
+    hvtest_log "HVTEST: $*"
+}
+
+# The value of kernel parameter $1 (as in "$1=value"), or nothing.
+hvtest_cmdline_value() {
+    # shellcheck disable=SC2013  # the command line is split into words
+    for word in $(cat /proc/cmdline); do
+        case "$word" in
+        "$1"=*) echo "${word#*=}"; return 0 ;;
+        esac
+    done
+    return 1
+}
+
+hvtest_clocksource() {
+    cat /sys/devices/system/clocksource/clocksource0/current_clocksource \
+        2>/dev/null || echo unknown
+}
+
+# "x.y" from hv_vmbus' "Vmbus version:x.y" (drivers/hv/connection.c,
+# vmbus_connect()), or "none".
+hvtest_vmbus_version() {
+    v=$(dmesg | sed -n 's/.*hv_vmbus: Vmbus version:\([0-9]*\.[0-9]*\).*/\1/p' | tail -n 1)
+    echo "${v:-none}"
+}
+
+# The hypervisor the kernel detected ("Hypervisor detected: NAME" from
+# arch/x86/kernel/cpu/hypervisor.c), or "none".
+hvtest_hypervisor() {
+    h=$(dmesg | sed -n 's/.*Hypervisor detected: //p' | tail -n 1)
+    echo "${h:-none}"
+}
+
+# One line per VMBus device: "ID CLASS DRIVER". ID is the sysfs name (the
+# instance GUID), CLASS the interface type GUID without braces (sysfs
+# class_id prints "{guid}"), DRIVER the bound driver or "none".
+hvtest_vmbus_devices() {
+    for dev in /sys/bus/vmbus/devices/*; do
+        [ -e "$dev" ] || continue
+        class=$(tr -d '{}\n' < "$dev/class_id" 2>/dev/null)
+        if [ -L "$dev/driver" ]; then
+            driver=$(readlink "$dev/driver")
+            driver=${driver##*/}
+        else
+            driver=none
+        fi
+        echo "${dev##*/} ${class:-unknown} $driver"
+    done
+}
+
+# Guest uptime in seconds with two decimals, from /proc/uptime.
+hvtest_uptime() {
+    cut -d' ' -f1 /proc/uptime
+}

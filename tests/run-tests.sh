@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# Run every test of "make check" and end with one line "N passed, N failed"
+# (plus skips); exit non-zero if anything failed. Each test program speaks
+# TAP (glib's --tap); a program that crashes or times out counts as failed.
+#
+#   unit tests   build/qemu-build/hvpart/test-*       pure protocol code
+#   hvpart qtests                                     real guests, -accel hvpart
+#   QEMU qtests  the upstream tests that cover the patched files
+set -u
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build="${BUILD_DIR:-$top/build}"
+bdir="$build/qemu-build"
+logdir="$build/test-logs"
+mkdir -p "$logdir"
+
+export QTEST_QEMU_BINARY="$bdir/qemu-system-x86_64"
+export HVPART_GUEST_DIR="${HVPART_GUEST_DIR:-$build/guest}"
+export G_TEST_DBUS_DAEMON=/bin/true
+
+passed=0
+failed=0
+skipped=0
+failures=()
+
+# run NAME TIMEOUT CMD...: count the TAP results of one test program.
+run() {
+    local name=$1 tmo=$2 log rc p f s
+    shift 2
+    log="$logdir/$name.log"
+    echo "== $name"
+    timeout --foreground -k 10 "$tmo" "$@" --tap > "$log" 2>&1
+    rc=$?
+    p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
+    s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log" | head -1)
+    f=$(grep -cE '^not ok [0-9]+' "$log" | head -1)
+    p=$((p - s))
+    grep -E '^(not )?ok [0-9]+' "$log" | sed 's/^/   /'
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        # died (crash, timeout) without reporting a failure itself
+        echo "   not ok - $name exited with status $rc (see $log)"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    skipped=$((skipped + s))
+    if [ "$f" -ne 0 ]; then
+        failures+=("$name")
+        tail -n 30 "$log" | sed 's/^/   | /'
+    fi
+}
+
+# Unit tests (fake guest memory, hostile inputs).
+for t in "$bdir"/hvpart/test-*; do
+    [ -x "$t" ] || continue
+    run "$(basename "$t")" 600 "$t"
+done
+
+# qtests with real guests under -accel hvpart.
+for t in "$bdir"/hvpart/hvpart-*-test; do
+    [ -x "$t" ] || continue
+    run "$(basename "$t")" 1800 "$t"
+done
+
+# QEMU's own qtests touching what target-support/patches change:
+# QOM types and device introspection (our devices), every query-* command and
+# every "info" command (the QAPI/HMP patch), CPUID (the target/i386 patch)
+# and the ACPI tables of pc and q35 (the acpi-build patch).
+q="$bdir/tests/qtest"
+run qom-test 900 "$q/qom-test" -p /x86_64/qom/pc -p /x86_64/qom/q35 \
+    -p /x86_64/qom/none -p /x86_64/qom/isapc -p /x86_64/qom/microvm
+run device-introspect-test 900 "$q/device-introspect-test"
+run qmp-cmd-test 900 "$q/qmp-cmd-test"
+run test-hmp 900 "$q/test-hmp" -p /x86_64/hmp/pc -p /x86_64/hmp/q35 \
+    -p /x86_64/hmp/none
+run bios-tables-test 900 "$q/bios-tables-test" -p /x86_64/acpi/piix4 \
+    -p /x86_64/acpi/q35
+run test-x86-cpuid-compat 600 "$q/test-x86-cpuid-compat"
+
+echo
+if [ ${#failures[@]} -ne 0 ]; then
+    echo "failed programs: ${failures[*]} (logs in $logdir)"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
