@@ -11,7 +11,7 @@ stamp="$build/.deps-installed"
 . "$top/target-support/apt-private.sh"
 
 # Bump when the list changes so that kept machines install the new packages.
-deps_version=3
+deps_version=4
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$deps_version" ]; then
     exit 0
 fi
@@ -28,7 +28,7 @@ PKGS=(
     # firmware and option ROMs QEMU loads at run time
     seabios qemu-system-data
     # guest assets (initramfs) and tests
-    busybox-static cpio kmod xz-utils zstd gzip
+    busybox-static cpio kmod xz-utils zstd gzip bc
     # fuzzing and static checks of the overlay's C files
     clang
 )

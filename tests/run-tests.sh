@@ -33,11 +33,11 @@ run() {
     echo "== $name"
     timeout --foreground -k 10 "$tmo" "$@" --tap > "$log" 2>&1
     rc=$?
-    p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
-    s=$(grep -cE '^ok [0-9]+.*# *SKIP' "$log" | head -1)
-    f=$(grep -cE '^not ok [0-9]+' "$log" | head -1)
-    p=$((p - s))
-    grep -E '^(not )?ok [0-9]+' "$log" | sed 's/^/   /'
+    # Cases deselected with -s are not counted at all.
+    p=$(grep -E '^ok [0-9]+' "$log" | grep -cv '# *SKIP')
+    s=$(grep -E '^ok [0-9]+.*# *SKIP' "$log" | grep -cv 'by request')
+    f=$(grep -cE '^not ok [0-9]+' "$log")
+    grep -E '^(not )?ok [0-9]+' "$log" | grep -v 'by request' | sed 's/^/   /'
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         # died (crash, timeout) without reporting a failure itself
         echo "   not ok - $name exited with status $rc (see $log)"
@@ -69,14 +69,27 @@ done
 # every "info" command (the QAPI/HMP patch), CPUID (the target/i386 patch)
 # and the ACPI tables of pc and q35 (the acpi-build patch).
 q="$bdir/tests/qtest"
-run qom-test 900 "$q/qom-test" -p /x86_64/qom/pc -p /x86_64/qom/q35 \
-    -p /x86_64/qom/none -p /x86_64/qom/isapc -p /x86_64/qom/microvm
+run qom-test 900 "$q/qom-test"
 run device-introspect-test 900 "$q/device-introspect-test"
 run qmp-cmd-test 900 "$q/qmp-cmd-test"
-run test-hmp 900 "$q/test-hmp" -p /x86_64/hmp/pc -p /x86_64/hmp/q35 \
-    -p /x86_64/hmp/none
-run bios-tables-test 900 "$q/bios-tables-test" -p /x86_64/acpi/piix4 \
-    -p /x86_64/acpi/q35
+run test-hmp 900 "$q/test-hmp"
+# bios-tables-test prefers KVM when /dev/kvm exists; the paravirtual KVM of
+# some hosts (kvm_pvm) yields a different FACP than the reference tables,
+# with or without the overlay. Compare the TCG tables there: hide /dev/kvm
+# in a private mount namespace when we may.
+nokvm=()
+if [ -e /dev/kvm ] && unshare -m true 2>/dev/null; then
+    nokvm=(unshare -m sh -c 'mount --bind /dev/null /dev/kvm && exec "$@"' --)
+fi
+# Only the two base cases: the patch adds to the DSDT under -accel hvpart
+# alone, and each case boots SeaBIOS under TCG (the full set takes an hour).
+skips=()
+for t in $("$q/bios-tables-test" -l 2>/dev/null |
+           grep -E '^/x86_64/acpi/(piix4|q35)/'); do
+    skips+=(-s "$t")
+done
+run bios-tables-test 1800 "${nokvm[@]}" "$q/bios-tables-test" \
+    -p /x86_64/acpi/piix4 -p /x86_64/acpi/q35 "${skips[@]}"
 run test-x86-cpuid-compat 600 "$q/test-x86-cpuid-compat"
 
 echo

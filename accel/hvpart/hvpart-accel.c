@@ -44,9 +44,11 @@ enum {
 static struct {
     int driver;             /* HvpartDriverChoice */
     bool vmbus;
+    bool stimer_direct;
 } hvpart_opts = {
     .driver = HVPART_DRIVER_CHOICE_AUTO,
     .vmbus = true,
+    .stimer_direct = true,
 };
 
 static const char *const hvpart_driver_choices[] = {
@@ -63,6 +65,11 @@ HvpartDriver hvpart_driver(void)
 bool hvpart_vmbus_wanted(void)
 {
     return hvpart_opts.vmbus;
+}
+
+bool hvpart_stimer_direct_wanted(void)
+{
+    return hvpart_opts.stimer_direct;
 }
 
 static int (*tcg_parent_init_machine)(MachineState *ms);
@@ -119,6 +126,16 @@ static void hvpart_set_vmbus(Object *obj, bool value, Error **errp)
     hvpart_opts.vmbus = value;
 }
 
+static bool hvpart_get_stimer_direct(Object *obj, Error **errp)
+{
+    return hvpart_opts.stimer_direct;
+}
+
+static void hvpart_set_stimer_direct(Object *obj, bool value, Error **errp)
+{
+    hvpart_opts.stimer_direct = value;
+}
+
 static const QEnumLookup hvpart_driver_lookup = {
     .array = hvpart_driver_choices,
     .size = ARRAY_SIZE(hvpart_driver_choices),
@@ -141,6 +158,12 @@ static void hvpart_accel_class_init(ObjectClass *oc, void *data)
                                    hvpart_set_vmbus);
     object_class_property_set_description(oc, "vmbus",
         "Give the machine a VMBus (default on)");
+    object_class_property_add_bool(oc, "stimer-direct",
+                                   hvpart_get_stimer_direct,
+                                   hvpart_set_stimer_direct);
+    object_class_property_set_description(oc, "stimer-direct",
+        "Offer direct-mode synthetic timers (default on); off makes "
+        "guests use timer messages");
 }
 
 static const TypeInfo hvpart_accel_type = {

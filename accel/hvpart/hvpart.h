@@ -21,6 +21,7 @@
 /* The options of "-accel hvpart,...", fixed once the machine is created. */
 HvpartDriver hvpart_driver(void);
 bool hvpart_vmbus_wanted(void);
+bool hvpart_stimer_direct_wanted(void);
 
 /*
  * Called with the MachineState once the partition exists, before the board

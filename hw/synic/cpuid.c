@@ -27,7 +27,10 @@ static void hv_cpuid_features(uint32_t *eax, uint32_t *ebx, uint32_t *ecx,
     *eax = HV_PRIV_TIME_REF_COUNT | HV_PRIV_SYNIC_REGS |
            HV_PRIV_SYNTIMER_REGS | HV_PRIV_HYPERCALL_MSRS |
            HV_PRIV_VP_INDEX;
-    *edx = HV_FEAT_GUEST_CRASH_MSRS | HV_FEAT_STIMER_DIRECT_MODE;
+    *edx = HV_FEAT_GUEST_CRASH_MSRS;
+    if (hvpart_stimer_direct_wanted()) {
+        *edx |= HV_FEAT_STIMER_DIRECT_MODE;
+    }
     if (hv_feature_reference_tsc()) {
         *eax |= HV_PRIV_REFERENCE_TSC | HV_PRIV_FREQUENCY_MSRS;
         *edx |= HV_FEAT_FREQUENCY_MSRS;

@@ -68,7 +68,7 @@ void hv_reftime_update_tsc_page(void)
     page = hvpart_overlay_page(hv_partition.tsc_page);
     /* A sequence of 0 tells the guest to use the MSR meanwhile. */
     qatomic_set(&page->tsc_sequence, 0);
-    smp_wmb();
+    smp_wmb(); /* the guest sees sequence 0 before any new scale/offset */
 
     scale = (uint64_t)(((__uint128_t)10000000 << 64) / hv_partition.tsc_hz);
     tsc = cpus_get_elapsed_ticks();
@@ -76,7 +76,7 @@ void hv_reftime_update_tsc_page(void)
     prod = (__uint128_t)tsc * scale;
     stq_le_p(&page->tsc_scale, scale);
     stq_le_p(&page->tsc_offset, ref - (uint64_t)(prod >> 64));
-    smp_wmb();
+    smp_wmb(); /* scale and offset before the new sequence number */
 
     seq = hv_partition.tsc_sequence + 1;
     if (seq == 0 || seq == 0xffffffff) {

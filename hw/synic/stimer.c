@@ -132,6 +132,9 @@ int hv_stimer_write_config(HvStimer *st, uint64_t val)
     if (val & ~HV_STIMER_VALID_BITS) {
         return -EINVAL;
     }
+    if ((val & HV_STIMER_DIRECT_MODE) && !hvpart_stimer_direct_wanted()) {
+        return -EINVAL;                 /* not offered in CPUID */
+    }
     /* Message mode with SINT 0 cannot be enabled (TLFS 12.5.2). */
     if ((val & HV_STIMER_ENABLE) && !(val & HV_STIMER_DIRECT_MODE) &&
         !(val & HV_STIMER_SINT_MASK)) {

@@ -162,7 +162,7 @@ static bool hv_simp_slot_fill(HvVp *vp, uint8_t sint, uint8_t *raw)
 
     if (qatomic_read(&slot->header.message_type) != HV_MESSAGE_NONE) {
         qatomic_or(&slot->header.message_flags, HV_MESSAGE_FLAG_PENDING);
-        smp_mb();
+        smp_mb(); /* pairs with the guest's barrier after clearing the type */
         if (qatomic_read(&slot->header.message_type) != HV_MESSAGE_NONE) {
             hvpart_overlay_dirty(vp->simp_page, sint * HV_MESSAGE_SIZE,
                                  HV_MESSAGE_SIZE);
@@ -171,7 +171,7 @@ static bool hv_simp_slot_fill(HvVp *vp, uint8_t sint, uint8_t *raw)
     }
     /* Everything but the type first, the type last. */
     memcpy((uint8_t *)slot + 4, raw + 4, HV_MESSAGE_SIZE - 4);
-    smp_wmb();
+    smp_wmb(); /* the guest reads the payload after it sees the type */
     memcpy(&type, raw, 4);
     qatomic_set(&slot->header.message_type, type);
     hvpart_overlay_dirty(vp->simp_page, sint * HV_MESSAGE_SIZE,

@@ -181,8 +181,6 @@ static const Property vmbus_bridge_props[] = {
                      VMBUS_MMIO_DEFAULT_SIZE),
 };
 
-extern const VMStateDescription vmstate_vmbus_server;
-
 static void vmbus_bridge_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);

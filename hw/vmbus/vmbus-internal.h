@@ -100,6 +100,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(VMBusBridge, VMBUS_BRIDGE)
 VMBusBridge *vmbus_bridge(void);
 
 /* vmbus-server.c */
+extern const VMStateDescription vmstate_vmbus_server;
 void vmbus_server_init(VMBusBridge *br);
 void vmbus_server_reset(VMBusBridge *br);
 void vmbus_server_offer(VMBusBridge *br, VMBusChannel *chan);

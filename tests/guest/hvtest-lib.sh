@@ -77,3 +77,79 @@ hvtest_vmbus_devices() {
 hvtest_uptime() {
     cut -d' ' -f1 /proc/uptime
 }
+
+# Wait until every integration service named in "$@" (as hv_utils names
+# them: Heartbeat, Shutdown, TimeSync...) has negotiated its version, which
+# hv_utils logs as "hv_utils: <Name> IC version x.y" (drivers/hv/hv_util.c)
+# when the host's ICMSG NEGOTIATE arrives. Prints
+# "HVTEST: ic-version <Name>=<x.y>" for each, or
+# "HVTEST: ics-timeout missing=<names>" and returns 1 after $HVTEST_ICS_WAIT
+# seconds (default 120).
+hvtest_wait_ics() {
+    limit=$(( ${HVTEST_ICS_WAIT:-120} * 2 ))
+    n=0
+    while :; do
+        missing=
+        for ic in "$@"; do
+            dmesg | grep -q "hv_utils: $ic IC version" || missing="$missing${missing:+,}$ic"
+        done
+        [ -z "$missing" ] && break
+        if [ $n -ge $limit ]; then
+            hvtest_say "ics-timeout missing=$missing"
+            return 1
+        fi
+        sleep 0.5
+        n=$((n + 1))
+    done
+    for ic in "$@"; do
+        v=$(dmesg | sed -n "s/.*hv_utils: $ic IC version \([0-9.]*\).*/\1/p" | head -n 1)
+        hvtest_say "ic-version $ic=$v"
+    done
+    return 0
+}
+
+# Print "HVTEST: vmbus-dev id=<instance> class=<type> driver=<name|none>"
+# for each VMBus device, then "HVTEST: vmbus-devices=<count>".
+hvtest_report_vmbus_devices() {
+    count=0
+    devices=$(hvtest_vmbus_devices)
+    if [ -n "$devices" ]; then
+        while read -r id class driver; do
+            hvtest_say "vmbus-dev id=$id class=$class driver=$driver"
+            count=$((count + 1))
+        done <<DEVICES
+$devices
+DEVICES
+    fi
+    hvtest_say "vmbus-devices=$count"
+}
+
+# Idle until the host shuts the guest down (through the shutdown IC, whose
+# hv_utils handler runs /sbin/poweroff), at most $1 seconds (default 600):
+# "HVTEST: waiting-for-shutdown", and "HVTEST: shutdown-timeout" with
+# status 1 if nothing happened.
+hvtest_wait_for_shutdown() {
+    hvtest_say "waiting-for-shutdown"
+    n=0
+    while [ $n -lt "${1:-600}" ]; do
+        sleep 1
+        n=$((n + 1))
+    done
+    hvtest_say "shutdown-timeout"
+    return 1
+}
+
+# The sum over all CPUs of the /proc/interrupts row $1 ("HVS", "HYP",
+# "LOC"...), or "none" if the kernel has no such row.
+hvtest_irq_count() {
+    awk -v row="$1:" '
+        $1 == row {
+            found = 1
+            for (i = 2; i <= NF; i++) {
+                if ($i !~ /^[0-9]+$/) break
+                sum += $i
+            }
+        }
+        END { if (found) print sum + 0; else print "none" }
+    ' /proc/interrupts
+}

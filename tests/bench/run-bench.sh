@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make bench: the cost of -accel hvpart over plain -accel tcg, measured in
+# one run with the same kernel, initramfs and machine, alternating the two
+# accelerators so that drift of the (noisy) host hits both alike.
+#   boot:  QEMU start to the guest's /init ("HVTEST: boot"), host time
+#   loop:  the guest's fixed CPU/memory work (scripts/cpu-loop.sh), host time
+# Reports medians and the ratio hvpart/tcg (target: <= 1.03 for both).
+#   BENCH_RUNS=N (default 5) runs per accelerator.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+build="${BUILD_DIR:-$top/build}"
+qemu="$build/qemu-build/qemu-system-x86_64"
+guest="$build/guest"
+out="$build/bench"
+runs="${BENCH_RUNS:-5}"
+mkdir -p "$out"
+
+# one_run ACCEL: prints "boot_seconds loop_seconds"
+one_run() {
+    local accel=$1 t0 line now boot="" start="" end=""
+    t0=$(date +%s.%N)
+    while IFS= read -r line; do
+        now=$(date +%s.%N)
+        case "$line" in
+        *"HVTEST: boot"*) boot=$(echo "$now - $t0" | bc) ;;
+        *"HVTEST: loop-start"*) start=$now ;;
+        *"HVTEST: loop-end"*) end=$now ;;
+        esac
+    done < <(timeout 600 "$qemu" -accel "$accel" -machine pc -m 1G -smp 2 \
+                 -display none -monitor none -serial stdio -no-reboot \
+                 -nodefaults -kernel "$guest/vmlinuz" \
+                 -initrd "$guest/initramfs.cpio.gz" \
+                 -append "console=ttyS0 panic=-1 hvtest.script=cpu-loop" \
+                 2>&1 | tr -d '\r')
+    if [ -z "$boot" ] || [ -z "$start" ] || [ -z "$end" ]; then
+        echo "bench: $accel run did not finish" >&2
+        return 1
+    fi
+    echo "$boot $(echo "$end - $start" | bc)"
+}
+
+median() {
+    sort -g | awk '{ v[NR] = $1 } END {
+        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+
+: > "$out/raw.txt"
+for i in $(seq "$runs"); do
+    for accel in hvpart tcg; do
+        r=$(one_run "$accel")
+        echo "$accel $r" | tee -a "$out/raw.txt"
+    done
+done
+
+{
+    echo "benchmark: -accel hvpart vs -accel tcg, $runs runs each (medians, host seconds)"
+    printf '%-22s %10s %10s %8s\n' "" hvpart tcg ratio
+    for col in 2 3; do
+        name=$([ $col = 2 ] && echo "boot to init" || echo "cpu/memory loop")
+        h=$(awk -v c=$col '$1 == "hvpart" { print $c }' "$out/raw.txt" | median)
+        t=$(awk -v c=$col '$1 == "tcg" { print $c }' "$out/raw.txt" | median)
+        printf '%-22s %10.2f %10.2f %8.3f\n' "$name" "$h" "$t" \
+            "$(echo "scale=6; $h / $t" | bc)"
+    done
+} | tee "$out/summary.txt"
