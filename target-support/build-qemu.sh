@@ -10,6 +10,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 build="${BUILD_DIR:-$top/build}"
 bdir="$build/qemu-build"
 
+# One build at a time in this build directory.
+mkdir -p "$build"
+exec 9> "$build/.build.lock"
+flock 9
+
 "$top/target-support/install-deps.sh"
 "$top/target-support/fetch-qemu.sh"
 "$top/target-support/prepare-tree.sh"

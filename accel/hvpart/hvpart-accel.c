@@ -183,6 +183,7 @@ static bool (*tcg_parent_cpu_target_realize)(CPUState *cs, Error **errp);
 
 static bool hvpart_cpu_target_realize(CPUState *cs, Error **errp)
 {
+    hvpart_partition_vp_prepare(cs);
     if (!tcg_parent_cpu_target_realize(cs, errp)) {
         return false;
     }

@@ -8,6 +8,11 @@
 #define ACCEL_HVPART_INTERNAL_H
 
 void hvpart_partition_init(MachineState *ms);
+/*
+ * Before the VP is realized: give it its own view of guest memory, in
+ * which its private overlays live.
+ */
+void hvpart_partition_vp_prepare(CPUState *cs);
 bool hvpart_partition_vp_realize(CPUState *cs, Error **errp);
 
 #endif

@@ -43,19 +43,30 @@ CPUState *hvpart_vp_cpu(uint32_t vp_index);
  */
 void hvpart_add_vp_notifier(Notifier *n);
 
+
 /* Raise a fixed, edge-triggered interrupt @vector on VP @vp_index's APIC. */
 void hvpart_vp_raise_vector(uint32_t vp_index, uint8_t vector);
 
-/* Guest physical memory as the VPs see it, overlays included. */
+/*
+ * Guest physical memory as devices see it (partition-wide overlays
+ * included), and as VP @vp_index sees it (its own overlays too).
+ */
 MemTxResult hvpart_gpa_read(hwaddr gpa, void *buf, hwaddr len);
 MemTxResult hvpart_gpa_write(hwaddr gpa, const void *buf, hwaddr len);
+MemTxResult hvpart_vp_gpa_read(uint32_t vp_index, hwaddr gpa, void *buf,
+                               hwaddr len);
 
 /*
  * Overlay pages: hypervisor-owned 4 KiB pages laid over the GPA space. While
  * mapped, an overlay obscures whatever lies below it; unmapping or moving it
- * uncovers the page below unchanged. When two overlays are mapped at the
- * same GPA exactly one is visible, in this order (highest first): hypercall
- * page, SIMP, SIEFP, reference TSC page; between VPs, the lower VP index.
+ * uncovers the page below unchanged.
+ *
+ * The SynIC pages (SIMP, SIEFP) belong to one VP and only that VP sees them
+ * (TLFS 11.9); the hypercall page and the reference TSC page belong to the
+ * partition and every VP and device sees them. When two overlays are mapped
+ * at the same GPA exactly one is visible, in this order (highest first):
+ * the VP's SIMP, the VP's SIEFP, the hypercall page, the reference TSC page.
+ * Removing the visible one shows the next.
  */
 typedef enum HvpartOverlayKind {
     HVPART_OVERLAY_REFERENCE_TSC,

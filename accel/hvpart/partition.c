@@ -34,6 +34,8 @@ struct HvpartOverlay {
 };
 
 static NotifierList vp_notifiers = NOTIFIER_LIST_INITIALIZER(vp_notifiers);
+/* Each VP's view of memory: system memory plus its private overlays. */
+static GPtrArray *vp_views;
 static NotifierList partition_notifiers =
     NOTIFIER_LIST_INITIALIZER(partition_notifiers);
 static HvpartVpInfoFn *vp_info_provider;
@@ -55,6 +57,28 @@ void hvpart_partition_init(MachineState *ms)
 void hvpart_add_partition_notifier(Notifier *n)
 {
     notifier_list_add(&partition_notifiers, n);
+}
+
+void hvpart_partition_vp_prepare(CPUState *cs)
+{
+    g_autofree char *name = g_strdup_printf("hvpart-vp%d-memory",
+                                            cs->cpu_index);
+    MemoryRegion *root = g_new0(MemoryRegion, 1);
+    MemoryRegion *sysmem = g_new0(MemoryRegion, 1);
+
+    if (!vp_views) {
+        vp_views = g_ptr_array_new();
+    }
+    if (cs->cpu_index >= vp_views->len) {
+        g_ptr_array_set_size(vp_views, cs->cpu_index + 1);
+    }
+    memory_region_init(root, OBJECT(cs), name, UINT64_MAX);
+    memory_region_init_alias(sysmem, OBJECT(cs), "hvpart-system-memory",
+                             get_system_memory(), 0, UINT64_MAX);
+    memory_region_add_subregion_overlap(root, 0, sysmem, 0);
+    g_ptr_array_index(vp_views, cs->cpu_index) = root;
+    /* TCG's realize builds the VP's address space from cs->memory. */
+    cs->memory = root;
 }
 
 bool hvpart_partition_vp_realize(CPUState *cs, Error **errp)
@@ -122,6 +146,18 @@ MemTxResult hvpart_gpa_write(hwaddr gpa, const void *buf, hwaddr len)
                                MEMTXATTRS_UNSPECIFIED, buf, len);
 }
 
+MemTxResult hvpart_vp_gpa_read(uint32_t vp_index, hwaddr gpa, void *buf,
+                               hwaddr len)
+{
+    CPUState *cs = hvpart_vp_cpu(vp_index);
+
+    if (!cs) {
+        return MEMTX_DECODE_ERROR;
+    }
+    return address_space_read(cpu_get_address_space(cs, X86ASIdx_MEM), gpa,
+                              MEMTXATTRS_UNSPECIFIED, buf, len);
+}
+
 const char *hvpart_overlay_kind_name(HvpartOverlayKind kind)
 {
     return kind < HVPART_OVERLAY__MAX ? overlay_kind_names[kind] : "?";
@@ -153,11 +189,29 @@ void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len)
     memory_region_set_dirty(&ov->mr, offset, len);
 }
 
+static bool overlay_is_per_vp(HvpartOverlay *ov)
+{
+    return ov->kind == HVPART_OVERLAY_SIMP || ov->kind == HVPART_OVERLAY_SIEFP;
+}
+
+/* Where the overlay lives: its VP's view, or the partition's memory. */
+static MemoryRegion *overlay_container(HvpartOverlay *ov)
+{
+    if (overlay_is_per_vp(ov) && vp_views && ov->vp_index < vp_views->len &&
+        g_ptr_array_index(vp_views, ov->vp_index)) {
+        return g_ptr_array_index(vp_views, ov->vp_index);
+    }
+    return get_system_memory();
+}
+
 static int overlay_priority(HvpartOverlay *ov)
 {
-    /* Kind first, then the lower VP index wins (see hvpart.h). */
-    return HVPART_OVERLAY_PRIO_BASE + ov->kind * 0x1000 -
-           (int)MIN(ov->vp_index, 0xfffu);
+    /*
+     * Within a container the kind decides (see hvpart.h); every VP view
+     * puts its own pages above the partition's memory, which holds the
+     * partition-wide pages.
+     */
+    return HVPART_OVERLAY_PRIO_BASE + ov->kind;
 }
 
 void hvpart_overlay_map(HvpartOverlay *ov, hwaddr gpa)
@@ -168,9 +222,9 @@ void hvpart_overlay_map(HvpartOverlay *ov, hwaddr gpa)
     }
     memory_region_transaction_begin();
     if (ov->mapped) {
-        memory_region_del_subregion(get_system_memory(), &ov->mr);
+        memory_region_del_subregion(overlay_container(ov), &ov->mr);
     }
-    memory_region_add_subregion_overlap(get_system_memory(), gpa, &ov->mr,
+    memory_region_add_subregion_overlap(overlay_container(ov), gpa, &ov->mr,
                                         overlay_priority(ov));
     memory_region_transaction_commit();
     ov->mapped = true;
@@ -183,7 +237,7 @@ void hvpart_overlay_unmap(HvpartOverlay *ov)
     if (!ov->mapped) {
         return;
     }
-    memory_region_del_subregion(get_system_memory(), &ov->mr);
+    memory_region_del_subregion(overlay_container(ov), &ov->mr);
     ov->mapped = false;
     trace_hvpart_overlay_unmap(overlay_kind_names[ov->kind], ov->vp_index,
                                ov->gpa);

@@ -81,7 +81,8 @@ void hv_hypercall_update_page(CPUArchState *env)
 }
 
 /* TLFS 3.8: parameters are 8-byte aligned and do not cross a page. */
-static uint16_t hv_read_input(uint64_t gpa, void *buf, size_t len)
+static uint16_t hv_read_input(uint32_t vp_index, uint64_t gpa, void *buf,
+                              size_t len)
 {
     if (gpa & 7) {
         return HV_STATUS_INVALID_ALIGNMENT;
@@ -89,7 +90,8 @@ static uint16_t hv_read_input(uint64_t gpa, void *buf, size_t len)
     if ((gpa & (HV_PAGE_SIZE - 1)) + len > HV_PAGE_SIZE) {
         return HV_STATUS_INVALID_ALIGNMENT;
     }
-    if (hvpart_gpa_read(gpa, buf, len) != MEMTX_OK) {
+    /* As the calling VP sees memory: its own overlays included. */
+    if (hvpart_vp_gpa_read(vp_index, gpa, buf, len) != MEMTX_OK) {
         return HV_STATUS_INVALID_PARAMETER;
     }
     return HV_STATUS_SUCCESS;
@@ -104,7 +106,7 @@ static uint16_t hv_post_message(uint32_t vp_index, uint64_t control,
     if (control & HV_HC_FAST) {
         return HV_STATUS_INVALID_HYPERCALL_INPUT;
     }
-    status = hv_read_input(in_gpa, &in, sizeof(in));
+    status = hv_read_input(vp_index, in_gpa, &in, sizeof(in));
     if (status != HV_STATUS_SUCCESS) {
         return status;
     }
@@ -130,7 +132,7 @@ static uint16_t hv_signal_event(uint32_t vp_index, uint64_t control,
 
     if (!(control & HV_HC_FAST)) {
         uint8_t buf[8];
-        uint16_t status = hv_read_input(input, buf, sizeof(buf));
+        uint16_t status = hv_read_input(vp_index, input, buf, sizeof(buf));
 
         if (status != HV_STATUS_SUCCESS) {
             return status;

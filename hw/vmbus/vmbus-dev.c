@@ -104,6 +104,29 @@ static void vmbus_device_unrealize(DeviceState *dev)
     }
 }
 
+int vmbus_device_offer_subchannels(VMBusDevice *vdev, int count)
+{
+    VMBusBridge *br = vmbus_bridge();
+    int i;
+
+    if (!br || count < 0) {
+        return -EINVAL;
+    }
+    count = MIN(count, VMBUS_MAX_CHANNELS_PER_DEVICE - 1);
+    while (vdev->num_channels < count + 1) {
+        VMBusChannel *chan = vmbus_channel_new(vdev, vdev->num_channels);
+
+        if (!chan) {
+            break;                      /* out of relids */
+        }
+        vdev->channels[vdev->num_channels++] = chan;
+    }
+    for (i = 1; i < vdev->num_channels && i <= count; i++) {
+        vmbus_server_offer(br, vdev->channels[i]);
+    }
+    return MIN(count, vdev->num_channels - 1);
+}
+
 /* The guest released a rescinded channel: finish a pending device_del. */
 void vmbus_device_channel_released(VMBusChannel *chan)
 {

@@ -179,6 +179,7 @@ static void vmbus_gpadl_builder_done(VMBusBridge *br, VMBusGpadlBuilder *b)
     g_hash_table_steal(br->gpadl_builders, GUINT_TO_POINTER(id));
     gpadl = vmbus_gpadl_finish(b);
     if (!gpadl) {
+        vmbus_gpadl_builder_free(b);
         trace_vmbus_gpadl_bad(id, "incomplete GPADL");
         vmbus_send_gpadl_created(br, relid, id, 1);
         return;
@@ -759,6 +760,10 @@ static VMBusGpadl *vmbus_gpadl_from_blob(BlobReader *r, uint32_t id,
         cpu_to_le16(buflen);
     b = vmbus_gpadl_begin(m->data, m->len, VMBUS_MAX_GPADL_PAGES, &why);
     if (!b) {
+        return NULL;
+    }
+    if (!vmbus_gpadl_complete(b)) {
+        vmbus_gpadl_builder_free(b);
         return NULL;
     }
     return vmbus_gpadl_finish(b);

@@ -74,6 +74,14 @@ struct VMBusDevice {
     VMBusChannel *channels[VMBUS_MAX_CHANNELS_PER_DEVICE];
 };
 
+/*
+ * Make @count sub-channels of @dev offered to the guest (sub-channel indices
+ * 1..@count; the guest opens them like primary channels), re-offering those
+ * that exist already. Returns how many are offered now, at most
+ * VMBUS_MAX_CHANNELS_PER_DEVICE - 1, or a negative errno.
+ */
+int vmbus_device_offer_subchannels(VMBusDevice *dev, int count);
+
 /* Channels */
 VMBusDevice *vmbus_channel_device(VMBusChannel *chan);
 uint16_t vmbus_channel_index(VMBusChannel *chan);

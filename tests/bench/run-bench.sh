@@ -34,7 +34,7 @@ one_run() {
                  -nodefaults -kernel "$guest/vmlinuz" \
                  -initrd "$guest/initramfs.cpio.gz" \
                  -append "console=ttyS0 panic=-1 hvtest.script=cpu-loop" \
-                 2>&1 | tr -d '\r')
+                 2>&1)
     if [ -z "$boot" ] || [ -z "$start" ] || [ -z "$end" ]; then
         echo "bench: $accel run did not finish" >&2
         return 1

@@ -318,18 +318,37 @@ void hvguest_dump_console(HvGuest *g, int nlines)
     fprintf(stderr, "---- end of console\n");
 }
 
-const HvGuestLine *hvguest_wait_line(HvGuest *g, const char *needle,
-                                     int timeout_s)
+/* The first line at index @start or later that contains @needle. */
+static const HvGuestLine *find_line_from(HvGuest *g, guint start,
+                                         const char *needle, guint *index)
+{
+    guint i;
+
+    for (i = start; i < g->lines->len; i++) {
+        HvGuestLine *line = g_ptr_array_index(g->lines, i);
+
+        if (strstr(line->text, needle)) {
+            *index = i;
+            return line;
+        }
+    }
+    return NULL;
+}
+
+const HvGuestLine *hvguest_wait_line_from(HvGuest *g, guint *pos,
+                                          const char *needle, int timeout_s)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
 
     for (;;) {
         const HvGuestLine *line;
         bool was_running = g->running;
+        guint index;
 
         hvguest_update(g);
-        line = hvguest_find_line(g, needle);
+        line = find_line_from(g, *pos, needle, &index);
         if (line) {
+            *pos = index + 1;
             return line;
         }
         if (!was_running) {
@@ -346,6 +365,20 @@ const HvGuestLine *hvguest_wait_line(HvGuest *g, const char *needle,
     }
     hvguest_dump_console(g, 60);
     return NULL;
+}
+
+const HvGuestLine *hvguest_wait_line(HvGuest *g, const char *needle,
+                                     int timeout_s)
+{
+    guint pos = 0;
+
+    return hvguest_wait_line_from(g, &pos, needle, timeout_s);
+}
+
+guint hvguest_line_count(HvGuest *g)
+{
+    hvguest_update(g);
+    return g->lines->len;
 }
 
 const HvGuestLine *hvguest_expect_line(HvGuest *g, const char *needle,
@@ -414,6 +447,43 @@ bool hvguest_wait_exit(HvGuest *g, int timeout_s)
         g_usleep(HVGUEST_POLL_US);
     }
     return true;
+}
+
+bool hvguest_running(HvGuest *g)
+{
+    hvguest_update(g);
+    return g->running;
+}
+
+QDict *hvguest_wait_event(HvGuest *g, const char *event, int timeout_s)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+
+    for (;;) {
+        QDict *ev = qtest_qmp_event_ref(g->qts, event);
+
+        if (ev) {
+            return ev;
+        }
+        if (!hvguest_running(g)) {
+            fprintf(stderr, "hvguest: QEMU exited before event %s\n", event);
+            break;
+        }
+        if (g_get_monotonic_time() >= deadline) {
+            fprintf(stderr, "hvguest: no event %s after %d s\n", event,
+                    timeout_s);
+            break;
+        }
+        /* A command's reply comes after the events QEMU sent before it. */
+        qobject_unref(qtest_qmp(g->qts, "{'execute': 'query-status'}"));
+        ev = qtest_qmp_event_ref(g->qts, event);
+        if (ev) {
+            return ev;
+        }
+        g_usleep(100 * 1000);
+    }
+    hvguest_dump_console(g, 60);
+    return NULL;
 }
 
 void hvguest_quit(HvGuest *g)

@@ -79,6 +79,22 @@ gint64 hvguest_start_time(HvGuest *g);
 const HvGuestLine *hvguest_wait_line(HvGuest *g, const char *needle,
                                      int timeout_s);
 
+/*
+ * As hvguest_wait_line(), but only lines at index *@pos or later count, and
+ * on success *@pos moves past the line found: successive calls walk through
+ * the console in order, so that a line printed again later (a device that
+ * comes back, a counter) is told from its first appearance.
+ */
+const HvGuestLine *hvguest_wait_line_from(HvGuest *g, guint *pos,
+                                          const char *needle, int timeout_s);
+
+/*
+ * The number of console lines read so far, after reading what the console
+ * gained: a position for hvguest_wait_line_from() that only lets later
+ * lines count.
+ */
+guint hvguest_line_count(HvGuest *g);
+
 /* As hvguest_wait_line(), but fails the test (g_assert) on timeout. */
 const HvGuestLine *hvguest_expect_line(HvGuest *g, const char *needle,
                                        int timeout_s);
@@ -115,6 +131,17 @@ double hvguest_seconds_between(const HvGuestLine *a, const HvGuestLine *b);
  * qtest_qmp_eventwait() afterwards.
  */
 bool hvguest_wait_exit(HvGuest *g, int timeout_s);
+
+/* Whether QEMU still runs (reads the console as a side effect). */
+bool hvguest_running(HvGuest *g);
+
+/*
+ * Wait up to @timeout_s seconds for the QMP event @event, polling with
+ * query-status so that QEMU's events get read. Events of other names that
+ * arrive meanwhile are dropped, as qtest_qmp_event_ref() does. Returns the
+ * event (qobject_unref() it), or NULL on timeout or if QEMU exited first.
+ */
+QDict *hvguest_wait_event(HvGuest *g, const char *event, int timeout_s);
 
 /* Print the last @nlines console lines on stderr. */
 void hvguest_dump_console(HvGuest *g, int nlines);
