@@ -80,6 +80,30 @@ typedef struct ICShutdown {
     uint8_t display_message[IC_SHUTDOWN_MESSAGE_BYTES];
 } QEMU_PACKED ICShutdown;
 
+/* Time sync: times are Windows FILETIME, 100 ns units since 1601-01-01. */
+#define IC_TIMESYNC_FLAG_PROBE      0
+#define IC_TIMESYNC_FLAG_SYNC       1   /* set the clock (boot, restore) */
+#define IC_TIMESYNC_FLAG_SAMPLE     2   /* a sample; the guest may adjust */
+#define IC_FILETIME_UNIX_EPOCH      116444736000000000ull
+
+/* versions 1.0 and 3.0 */
+typedef struct ICTimesync {
+    uint64_t parenttime;
+    uint64_t childtime;
+    uint64_t roundtriptime;
+    uint8_t flags;
+} QEMU_PACKED ICTimesync;
+
+/* version 4.0: carries the partition reference time of the sample */
+typedef struct ICTimesyncRef {
+    uint64_t parenttime;
+    uint64_t vmreferencetime;
+    uint8_t flags;
+    uint8_t leapflags;
+    uint8_t stratum;
+    uint8_t reserved[3];
+} QEMU_PACKED ICTimesyncRef;
+
 static inline void ic_proto_check_sizes(void)
 {
     QEMU_BUILD_BUG_ON(sizeof(ICPipeHeader) != 8);
@@ -87,6 +111,8 @@ static inline void ic_proto_check_sizes(void)
     QEMU_BUILD_BUG_ON(sizeof(ICNegotiate) != 8);
     QEMU_BUILD_BUG_ON(sizeof(ICHeartbeat) != 40);
     QEMU_BUILD_BUG_ON(sizeof(ICShutdown) != 2060);
+    QEMU_BUILD_BUG_ON(sizeof(ICTimesync) != 25);
+    QEMU_BUILD_BUG_ON(sizeof(ICTimesyncRef) != 22);
 }
 
 #endif

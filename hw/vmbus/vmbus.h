@@ -120,4 +120,53 @@ int vmbus_channel_recv(VMBusChannel *chan, uint8_t *buf, uint32_t buflen,
 MemTxResult vmbus_gpa_read(hwaddr gpa, void *buf, hwaddr len);
 MemTxResult vmbus_gpa_write(hwaddr gpa, const void *buf, hwaddr len);
 
+/*
+ * GPADLs as data buffers (hw/vmbus/vmbus-gpadl-map.c)
+ *
+ * Besides ring buffers, a guest hands some VSPs long-lived buffers as
+ * GPADLs and names them by GPADL id in the device's own protocol (netvsc's
+ * receive and send buffers). vmbus_gpadl_map() looks such a GPADL up and
+ * maps its pages into the host for the VSP:
+ * - the GPADL must be complete, not torn down, created for one of the
+ *   channels of @chan's device, and a plain page list (whole pages, as
+ *   vmbus_gpadl_is_page_list());
+ * - every page must be guest RAM (not MMIO, ROM or a RAM device), as for
+ *   ring buffers; the memory regions stay referenced while mapped;
+ * - the map holds a reference on the GPADL: if the guest tears the GPADL
+ *   down meanwhile, the pages stay mapped (and the GPADL's pages counted)
+ *   until vmbus_gpadl_unmap().
+ * Unmap at the latest from the device's close hook: when the guest
+ * disconnects (Unload, reset) the server closes every channel and then
+ * frees every GPADL.
+ *
+ * Offsets are bytes from the start of the GPADL. The accessors check
+ * offset and length against the mapped size and copy page by page (the
+ * pages need not be contiguous in the host), marking written pages dirty
+ * for migration. The guest can change its pages at any time: copy what
+ * you validate.
+ */
+typedef struct VMBusGpadlMap VMBusGpadlMap;
+
+/* Returns the map, or NULL with a static reason in *@why (may be NULL). */
+VMBusGpadlMap *vmbus_gpadl_map(VMBusChannel *chan, uint32_t gpadl_id,
+                               const char **why);
+/* Unmaps and drops the GPADL reference. NULL is allowed. */
+void vmbus_gpadl_unmap(VMBusGpadlMap *map);
+uint32_t vmbus_gpadl_map_id(const VMBusGpadlMap *map);
+/* Bytes mapped: the GPADL's page count times 4096. */
+uint64_t vmbus_gpadl_map_size(const VMBusGpadlMap *map);
+/* Return 0, or -ERANGE (nothing copied) if the range is not all mapped. */
+int vmbus_gpadl_map_read(VMBusGpadlMap *map, uint64_t offset, void *buf,
+                         uint64_t len);
+int vmbus_gpadl_map_write(VMBusGpadlMap *map, uint64_t offset,
+                          const void *buf, uint64_t len);
+/*
+ * Copies @len bytes of @iov (@iov_cnt entries), starting @iov_offset bytes
+ * into it, to @offset. Returns 0, or -ERANGE if the destination range is
+ * not all mapped or @iov holds fewer bytes (nothing copied).
+ */
+int vmbus_gpadl_map_write_iov(VMBusGpadlMap *map, uint64_t offset,
+                              const struct iovec *iov, unsigned int iov_cnt,
+                              size_t iov_offset, size_t len);
+
 #endif

@@ -180,6 +180,15 @@ static inline uint64_t gpa_of(const void *p)
     return (uint64_t)(uintptr_t)p;     /* identity mapping */
 }
 
+/* A recognisable fill for RAM pages that overlays will cover. */
+static inline uint8_t pattern_byte(uint8_t seed, uint32_t i)
+{
+    return (uint8_t)(seed * 31u + i * 7u + (i >> 5) * 3u + 1u);
+}
+void pattern_fill(void *page, uint8_t seed);
+/* The offset of the first byte that differs from the pattern, or -1. */
+int pattern_mismatch(const void *page, uint8_t seed);
+
 /*
  * Time: TSC ticks per millisecond, set up by time_init() (from the Hyper-V
  * TSC frequency MSR, else calibrated against the reference counter, else a

@@ -100,6 +100,29 @@ void *page_alloc(void)
     return p;
 }
 
+void pattern_fill(void *page, uint8_t seed)
+{
+    uint8_t *p = page;
+    uint32_t i;
+
+    for (i = 0; i < PAGE_SIZE; i++) {
+        p[i] = pattern_byte(seed, i);
+    }
+}
+
+int pattern_mismatch(const void *page, uint8_t seed)
+{
+    const volatile uint8_t *p = page;
+    uint32_t i;
+
+    for (i = 0; i < PAGE_SIZE; i++) {
+        if (p[i] != pattern_byte(seed, i)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 /* Time */
 
 /* A guess good enough for bounded waits if nothing better is known. */

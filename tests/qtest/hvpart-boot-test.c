@@ -22,6 +22,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "hvpart-guest-util.h"
@@ -246,6 +247,57 @@ static void test_boot_tcg_negative(void)
     hvguest_quit(g);
 }
 
+/*
+ * Time sync on a q35 machine: the guest sets its clock an hour back, loads
+ * hv_utils, and the timesync IC's SYNC message puts it right.
+ */
+static void test_boot_timesync(void)
+{
+    static const char *const devices[] = { "vmbus-timesync", NULL };
+    g_autofree char *skewed = NULL;
+    const HvGuestLine *synced;
+    g_autofree char *synced_value = NULL;
+    gint64 host_now;
+    double skew, error;
+    HvGuest *g;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    g = hvguest_start("hvpart",
+                      "-machine q35 -m 512 -smp 2 -device vmbus-timesync",
+                      HVGUEST_CMDLINE_BASE
+                      " hvtest.mods=hv_vmbus hvtest.script=timesync");
+    if (!g) {
+        return;
+    }
+    wait_boot(g);
+    g_assert_cmpint(modprobe_rc(g, "hv_vmbus"), ==, 0);
+
+    /* The guest really was an hour off... */
+    skewed = hvguest_wait_value(g, "time-skewed", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(skewed);
+    skew = (double)g_get_real_time() / G_USEC_PER_SEC -
+           g_ascii_strtod(skewed, NULL);
+    g_test_message("guest clock before sync: %.0f s behind the host", skew);
+    g_assert_cmpfloat(skew, >, 3500);
+
+    /* ...and is right after the timesync IC's SYNC. */
+    g_assert_cmpint(modprobe_rc(g, "hv_utils"), ==, 0);
+    hvguest_expect_line(g, "hv_utils: TimeSync IC version", HVGUEST_TIMEOUT_S);
+    synced = hvguest_expect_line(g, "HVTEST: time-synced=",
+                                 HVGUEST_TIMEOUT_S);
+    /* The host's wall clock when the line came out. */
+    host_now = g_get_real_time() - (g_get_monotonic_time() - synced->seen_us);
+    synced_value = hvguest_line_field(synced->text, "time-synced");
+    g_assert_nonnull(synced_value);
+    error = g_ascii_strtod(synced_value, NULL) -
+            (double)host_now / G_USEC_PER_SEC;
+    g_test_message("guest clock after sync: %+.0f s from the host", error);
+    g_assert_cmpfloat(fabs(error), <=, 3);
+    hvguest_quit(g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -254,6 +306,7 @@ int main(int argc, char **argv)
     if (g_str_equal(qtest_get_arch(), "x86_64")) {
         qtest_add_func("/hvpart/boot/vmbus", test_boot_vmbus);
         qtest_add_func("/hvpart/boot/tcg-negative", test_boot_tcg_negative);
+        qtest_add_func("/hvpart/boot/timesync", test_boot_timesync);
     }
     return g_test_run();
 }

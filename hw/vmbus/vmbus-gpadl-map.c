@@ -1,0 +1,246 @@
+/*
+ * qemu-hvpart: GPADLs mapped into the host as a VSP's data buffers.
+ *
+ * A netvsc guest creates its receive and send buffers as GPADLs and passes
+ * their ids in NVSP messages; the VSP maps them here for as long as it
+ * uses them. The mapping follows the ring buffers' rules (vmbus-channel.c,
+ * vmbus_ring_map()): each 4 KiB page is looked up in the system memory map
+ * and must be guest RAM; its memory region stays referenced until unmap.
+ * The GPADL itself is held through VMBusGpadlEntry.users, so a teardown by
+ * the guest only frees it once the VSP lets go (vmbus_server_gpadl_put()).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/iov.h"
+#include "exec/address-spaces.h"
+#include "hw/vmbus/vmbus-internal.h"
+#include "trace.h"
+
+struct VMBusGpadlMap {
+    VMBusGpadlEntry *ge;
+    uint32_t gpadl_id;
+    uint32_t npages;
+    uint8_t **pages;                /* host pointer of each 4 KiB page */
+    MemoryRegion **mrs;             /* referenced region of each page */
+    hwaddr *offsets;                /* offset of each page in its region */
+};
+
+static VMBusGpadlEntry *vmbus_gpadl_map_lookup(VMBusBridge *br, uint32_t id)
+{
+    VMBusGpadlEntry *ge;
+
+    QTAILQ_FOREACH(ge, &br->gpadls, link) {
+        if (ge->gpadl->id == id) {
+            return ge;
+        }
+    }
+    return NULL;
+}
+
+/* Whether @relid names one of the channels of @dev. */
+static bool vmbus_device_has_relid(VMBusDevice *dev, uint32_t relid)
+{
+    int i;
+
+    for (i = 0; i < dev->num_channels; i++) {
+        if (dev->channels[i] && dev->channels[i]->relid == relid) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void vmbus_gpadl_map_release_pages(VMBusGpadlMap *map)
+{
+    uint32_t i;
+
+    for (i = 0; i < map->npages; i++) {
+        if (map->mrs[i]) {
+            memory_region_unref(map->mrs[i]);
+        }
+    }
+    g_free(map->pages);
+    g_free(map->mrs);
+    g_free(map->offsets);
+}
+
+VMBusGpadlMap *vmbus_gpadl_map(VMBusChannel *chan, uint32_t gpadl_id,
+                               const char **why)
+{
+    VMBusBridge *br = vmbus_bridge();
+    const char *reason = NULL;
+    VMBusGpadlEntry *ge;
+    const VMBusGpadl *g;
+    VMBusGpadlMap *map;
+    uint32_t i;
+
+    ge = br ? vmbus_gpadl_map_lookup(br, gpadl_id) : NULL;
+    if (!ge) {
+        reason = "no such GPADL";
+        goto fail;
+    }
+    g = ge->gpadl;
+    if (ge->torn_down) {
+        reason = "GPADL is being torn down";
+        goto fail;
+    }
+    if (!vmbus_device_has_relid(chan->dev, g->child_relid)) {
+        reason = "GPADL belongs to another device";
+        goto fail;
+    }
+    if (!vmbus_gpadl_is_page_list(g)) {
+        reason = "GPADL is not a plain page list";
+        goto fail;
+    }
+
+    map = g_new0(VMBusGpadlMap, 1);
+    map->gpadl_id = gpadl_id;
+    map->npages = g->npages;
+    map->pages = g_new0(uint8_t *, g->npages);
+    map->mrs = g_new0(MemoryRegion *, g->npages);
+    map->offsets = g_new0(hwaddr, g->npages);
+    for (i = 0; i < g->npages; i++) {
+        hwaddr gpa = g->pfns[i] << VMBUS_PAGE_SHIFT;
+        MemoryRegionSection s = memory_region_find(get_system_memory(), gpa,
+                                                   VMBUS_PAGE_SIZE);
+
+        if (!s.mr) {
+            reason = "GPADL page outside guest memory";
+            goto fail_unmap;
+        }
+        if (!memory_region_is_ram(s.mr) || memory_region_is_rom(s.mr) ||
+            memory_region_is_ram_device(s.mr) ||
+            int128_lt(s.size, int128_make64(VMBUS_PAGE_SIZE))) {
+            memory_region_unref(s.mr);
+            reason = "GPADL page is not RAM";
+            goto fail_unmap;
+        }
+        map->mrs[i] = s.mr;
+        map->offsets[i] = s.offset_within_region;
+        map->pages[i] = (uint8_t *)memory_region_get_ram_ptr(s.mr) +
+                        s.offset_within_region;
+    }
+    map->ge = ge;
+    ge->users++;
+    trace_vmbus_gpadl_map(gpadl_id, g->npages);
+    return map;
+
+fail_unmap:
+    vmbus_gpadl_map_release_pages(map);
+    g_free(map);
+fail:
+    trace_vmbus_gpadl_map_failed(gpadl_id, reason);
+    if (why) {
+        *why = reason;
+    }
+    return NULL;
+}
+
+void vmbus_gpadl_unmap(VMBusGpadlMap *map)
+{
+    VMBusBridge *br = vmbus_bridge();
+
+    if (!map) {
+        return;
+    }
+    trace_vmbus_gpadl_unmap(map->gpadl_id);
+    vmbus_gpadl_map_release_pages(map);
+    if (br) {
+        vmbus_server_gpadl_put(br, map->ge);
+    }
+    g_free(map);
+}
+
+uint32_t vmbus_gpadl_map_id(const VMBusGpadlMap *map)
+{
+    return map->gpadl_id;
+}
+
+uint64_t vmbus_gpadl_map_size(const VMBusGpadlMap *map)
+{
+    return (uint64_t)map->npages << VMBUS_PAGE_SHIFT;
+}
+
+static bool vmbus_gpadl_map_range_ok(const VMBusGpadlMap *map,
+                                     uint64_t offset, uint64_t len)
+{
+    uint64_t size = vmbus_gpadl_map_size(map);
+
+    return offset <= size && len <= size - offset;
+}
+
+int vmbus_gpadl_map_read(VMBusGpadlMap *map, uint64_t offset, void *buf,
+                         uint64_t len)
+{
+    uint8_t *dst = buf;
+
+    if (!vmbus_gpadl_map_range_ok(map, offset, len)) {
+        return -ERANGE;
+    }
+    while (len) {
+        uint32_t page = offset >> VMBUS_PAGE_SHIFT;
+        uint32_t in_page = offset & (VMBUS_PAGE_SIZE - 1);
+        uint32_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
+
+        memcpy(dst, map->pages[page] + in_page, chunk);
+        dst += chunk;
+        offset += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+static void vmbus_gpadl_map_dirty(VMBusGpadlMap *map, uint32_t page)
+{
+    memory_region_set_dirty(map->mrs[page], map->offsets[page],
+                            VMBUS_PAGE_SIZE);
+}
+
+int vmbus_gpadl_map_write(VMBusGpadlMap *map, uint64_t offset,
+                          const void *buf, uint64_t len)
+{
+    const uint8_t *src = buf;
+
+    if (!vmbus_gpadl_map_range_ok(map, offset, len)) {
+        return -ERANGE;
+    }
+    while (len) {
+        uint32_t page = offset >> VMBUS_PAGE_SHIFT;
+        uint32_t in_page = offset & (VMBUS_PAGE_SIZE - 1);
+        uint32_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
+
+        memcpy(map->pages[page] + in_page, src, chunk);
+        vmbus_gpadl_map_dirty(map, page);
+        src += chunk;
+        offset += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+int vmbus_gpadl_map_write_iov(VMBusGpadlMap *map, uint64_t offset,
+                              const struct iovec *iov, unsigned int iov_cnt,
+                              size_t iov_offset, size_t len)
+{
+    size_t total = iov_size(iov, iov_cnt);
+
+    if (!vmbus_gpadl_map_range_ok(map, offset, len) ||
+        iov_offset > total || len > total - iov_offset) {
+        return -ERANGE;
+    }
+    while (len) {
+        uint32_t page = offset >> VMBUS_PAGE_SHIFT;
+        uint32_t in_page = offset & (VMBUS_PAGE_SIZE - 1);
+        size_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
+
+        iov_to_buf(iov, iov_cnt, iov_offset, map->pages[page] + in_page,
+                   chunk);
+        vmbus_gpadl_map_dirty(map, page);
+        iov_offset += chunk;
+        offset += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
