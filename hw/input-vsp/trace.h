@@ -1,0 +1,1 @@
+#include "trace/trace-hvpart_hw_input_vsp.h"

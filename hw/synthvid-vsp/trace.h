@@ -1,0 +1,1 @@
+#include "trace/trace-hvpart_hw_synthvid_vsp.h"
