@@ -104,6 +104,62 @@ typedef struct ICTimesyncRef {
     uint8_t reserved[3];
 } QEMU_PACKED ICTimesyncRef;
 
+/* Key/value exchange (KVP). Keys and values travel as UTF-16LE. */
+#define IC_KVP_OP_GET               0
+#define IC_KVP_OP_SET               1
+#define IC_KVP_OP_DELETE            2
+#define IC_KVP_OP_ENUMERATE         3
+#define IC_KVP_OP_GET_IP_INFO       4
+#define IC_KVP_OP_SET_IP_INFO       5
+
+#define IC_KVP_POOL_EXTERNAL        0
+#define IC_KVP_POOL_GUEST           1
+#define IC_KVP_POOL_AUTO            2
+#define IC_KVP_POOL_AUTO_EXTERNAL   3
+#define IC_KVP_POOL_AUTO_INTERNAL   4
+#define IC_KVP_POOL_COUNT           5
+
+#define IC_KVP_REG_SZ               1
+#define IC_KVP_REG_U32              4
+#define IC_KVP_REG_U64              8
+
+#define IC_KVP_MAX_KEY_BYTES        512
+#define IC_KVP_MAX_VALUE_BYTES      2048
+/* "no more items": the end of an enumeration */
+#define IC_STATUS_NO_MORE_ITEMS     0x80070103u
+
+typedef struct ICKvpValue {
+    uint32_t value_type;
+    uint32_t key_size;                  /* bytes, UTF-16 NUL included */
+    uint32_t value_size;
+    uint8_t key[IC_KVP_MAX_KEY_BYTES];
+    uint8_t value[IC_KVP_MAX_VALUE_BYTES];
+} QEMU_PACKED ICKvpValue;
+
+/*
+ * struct hv_kvp_msg: a 4-byte header, then a union whose largest member is
+ * the IP address information (7426 bytes). The guest answers in the same
+ * buffer, so the host always sends the whole size.
+ */
+#define IC_KVP_MSG_SIZE             7430
+
+typedef struct ICKvpHeader {
+    uint8_t operation;
+    uint8_t pool;
+    uint16_t pad;
+} QEMU_PACKED ICKvpHeader;
+
+typedef struct ICKvpEnumerate {
+    ICKvpHeader hdr;
+    uint32_t index;
+    ICKvpValue data;
+} QEMU_PACKED ICKvpEnumerate;
+
+typedef struct ICKvpSet {
+    ICKvpHeader hdr;
+    ICKvpValue data;
+} QEMU_PACKED ICKvpSet;
+
 static inline void ic_proto_check_sizes(void)
 {
     QEMU_BUILD_BUG_ON(sizeof(ICPipeHeader) != 8);
@@ -113,6 +169,9 @@ static inline void ic_proto_check_sizes(void)
     QEMU_BUILD_BUG_ON(sizeof(ICShutdown) != 2060);
     QEMU_BUILD_BUG_ON(sizeof(ICTimesync) != 25);
     QEMU_BUILD_BUG_ON(sizeof(ICTimesyncRef) != 22);
+    QEMU_BUILD_BUG_ON(sizeof(ICKvpValue) != 2572);
+    QEMU_BUILD_BUG_ON(sizeof(ICKvpEnumerate) != 2580);
+    QEMU_BUILD_BUG_ON(sizeof(ICKvpSet) > IC_KVP_MSG_SIZE);
 }
 
 #endif

@@ -18,7 +18,8 @@
 OBJECT_DECLARE_TYPE(VMBusIC, VMBusICClass, VMBUS_IC)
 
 #define VMBUS_IC_MAX_VERSIONS   8
-#define VMBUS_IC_MAX_MSG        4096
+/* The largest IC message body (KVP: struct hv_kvp_msg, 7430 bytes). */
+#define VMBUS_IC_MAX_MSG        8192
 
 typedef enum VMBusICState {
     VMBUS_IC_CLOSED,

@@ -34,7 +34,7 @@ required_modules="hv_vmbus hv_utils"
 # hyperv_drm).
 wanted_modules="hv_storvsc hv_netvsc hyperv_drm hyperv_fb hid_hyperv
     hyperv_keyboard virtio_pci virtio_blk virtio_net ata_piix e1000 tulip
-    sd_mod sr_mod"
+    sd_mod sr_mod dummy"
 
 # Fixed timestamp for every file of the initramfs, so that the archive only
 # changes when its content does.
@@ -126,6 +126,11 @@ if [ -z "$busybox" ]; then
     is_static "$busybox" || die "$busybox is not statically linked"
 fi
 
+# Debian's hyperv-daemons (hv_kvp_daemon, for the KVP integration service):
+# the version that matches the kernel's source package.
+hvd_ver=$(apt-cache policy hyperv-daemons | awk '$1 == "Candidate:" { print $2 }')
+[ -n "$hvd_ver" ] || die "no hyperv-daemons candidate in apt"
+
 # --- up to date? ------------------------------------------------------------
 guest_inputs() {
     # Everything whose change must rebuild the initramfs, in a fixed order.
@@ -140,6 +145,7 @@ stamp_value=$(
         done < <(guest_inputs)
         echo "busybox $(sha256sum < "$busybox" | cut -d' ' -f1)"
         echo "kernel $kpkg $kpkg_ver"
+        echo "hyperv-daemons $hvd_ver"
         echo "epoch $epoch"
     } | sha256sum | cut -d' ' -f1
 )
@@ -262,6 +268,22 @@ install -m 0644 "$guest_src/hvtest-lib.sh" "$root/lib/hvtest-lib.sh"
 for s in "$guest_src"/scripts/*.sh; do
     install -m 0755 "$s" "$root/hvtest/$(basename "$s")"
 done
+# hv_kvp_daemon is dynamically linked: bring its libraries (the machine's
+# own Debian libc6, which hyperv-daemons depends on).
+hvd_deb="$cache/hyperv-daemons_${hvd_ver//:/%3a}_amd64.deb"
+[ -f "$hvd_deb" ] || apt_download hyperv-daemons "$hvd_ver" "$hvd_deb"
+rm -rf "$work/hvd"
+dpkg-deb -x "$hvd_deb" "$work/hvd"
+install -D -m 0755 "$work/hvd/usr/sbin/hv_kvp_daemon" \
+    "$root/usr/sbin/hv_kvp_daemon"
+for f in "$work"/hvd/usr/libexec/hypervkvpd/*; do
+    install -D -m 0755 "$f" "$root/usr/libexec/hypervkvpd/$(basename "$f")"
+done
+ldd "$work/hvd/usr/sbin/hv_kvp_daemon" | grep -o '/[^ ]*' | while read -r lib; do
+    install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+done
+mkdir -p "$root/var/lib/hyperv"
+
 cat > "$root/etc/profile" <<'EOF'
 # hvtest initramfs
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
