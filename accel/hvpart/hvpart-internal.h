@@ -7,6 +7,8 @@
 #ifndef ACCEL_HVPART_INTERNAL_H
 #define ACCEL_HVPART_INTERNAL_H
 
+#include "qapi/qapi-types-hvpart.h"
+
 void hvpart_partition_init(MachineState *ms);
 /*
  * Before the VP is realized: give it its own view of guest memory, in
@@ -14,5 +16,12 @@ void hvpart_partition_init(MachineState *ms);
  */
 void hvpart_partition_vp_prepare(CPUState *cs);
 bool hvpart_partition_vp_realize(CPUState *cs, Error **errp);
+
+/* gpa-map.c */
+HvpartPageState hvpart_page_state(uint8_t bits);
+void hvpart_gpa_map_register(void);
+
+/* intercept.c */
+void hvpart_intercept_vp_init(CPUState *cs);
 
 #endif

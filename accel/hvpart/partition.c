@@ -16,6 +16,7 @@
 #include "system/hvpart.h"
 #include "accel/hvpart/hvpart.h"
 #include "accel/hvpart/hvpart-internal.h"
+#include "accel/hvpart/gpa-map.h"
 #include "trace.h"
 
 /* The MSI address window of the local APICs (Intel SDM 11.11.1). */
@@ -36,6 +37,8 @@ struct HvpartOverlay {
 static NotifierList vp_notifiers = NOTIFIER_LIST_INITIALIZER(vp_notifiers);
 /* Each VP's view of memory: system memory plus its private overlays. */
 static GPtrArray *vp_views;
+/* Every overlay, for "is this GPA an overlay for that VP?" */
+static GPtrArray *all_overlays;
 static NotifierList partition_notifiers =
     NOTIFIER_LIST_INITIALIZER(partition_notifiers);
 static HvpartVpInfoFn *vp_info_provider;
@@ -84,6 +87,7 @@ void hvpart_partition_vp_prepare(CPUState *cs)
 bool hvpart_partition_vp_realize(CPUState *cs, Error **errp)
 {
     trace_hvpart_vp_realize(cs->cpu_index);
+    hvpart_intercept_vp_init(cs);
     notifier_list_notify(&vp_notifiers, cs);
     return true;
 }
@@ -172,6 +176,10 @@ HvpartOverlay *hvpart_overlay_new(HvpartOverlayKind kind, uint32_t vp_index)
 
     ov->kind = kind;
     ov->vp_index = vp_index;
+    if (!all_overlays) {
+        all_overlays = g_ptr_array_new();
+    }
+    g_ptr_array_add(all_overlays, ov);
     /* A RAM block, so that migration carries the page's contents. */
     memory_region_init_ram(&ov->mr, NULL, name, TARGET_PAGE_SIZE,
                            &error_fatal);
@@ -192,6 +200,27 @@ void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len)
 static bool overlay_is_per_vp(HvpartOverlay *ov)
 {
     return ov->kind == HVPART_OVERLAY_SIMP || ov->kind == HVPART_OVERLAY_SIEFP;
+}
+
+/*
+ * Overlays lie above the GPA map: their pages are not subject to the
+ * rights of the page below (called from VPs' translations, lock-free: the
+ * list only grows while VPs are created).
+ */
+bool hvpart_gpa_is_overlay(uint32_t vp_index, hwaddr gpa)
+{
+    guint i;
+
+    gpa &= TARGET_PAGE_MASK;
+    for (i = 0; all_overlays && i < all_overlays->len; i++) {
+        HvpartOverlay *ov = g_ptr_array_index(all_overlays, i);
+
+        if (qatomic_read(&ov->mapped) && qatomic_read(&ov->gpa) == gpa &&
+            (!overlay_is_per_vp(ov) || ov->vp_index == vp_index)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Where the overlay lives: its VP's view, or the partition's memory. */

@@ -12,6 +12,9 @@
 #ifndef SYSTEM_HVPART_H
 #define SYSTEM_HVPART_H
 
+#include "exec/hwaddr.h"
+#include "exec/vaddr.h"
+
 /* True once "-accel hvpart" has initialised the partition. */
 extern bool hvpart_allowed;
 #define hvpart_enabled() (hvpart_allowed)
@@ -31,6 +34,24 @@ HvpartMsrResult hvpart_msr_read(CPUArchState *env, uint32_t msr,
                                 uint64_t *val);
 HvpartMsrResult hvpart_msr_write(CPUArchState *env, uint32_t msr,
                                  uint64_t val);
+
+/*
+ * target/i386/tcg/system/excp_helper.c: page states and access rights.
+ * x86_cpu_tlb_fill() brackets its translation with fill_begin and either
+ * fill_check (translated: may narrow *prot, and for a forbidden access
+ * suspends the VP and does not return unless @probe) or fill_end (fault).
+ * The page walk asks hvpart_ptw_check() before reading a page table entry
+ * (@write false) and before setting accessed/dirty bits (@write true).
+ */
+void hvpart_tlb_fill_begin(CPUState *cs, vaddr addr, bool probe,
+                           uintptr_t retaddr);
+bool hvpart_tlb_fill_check(CPUState *cs, hwaddr paddr, int access_type,
+                           int mmu_idx, int *prot);
+void hvpart_tlb_fill_end(CPUState *cs);
+bool hvpart_ptw_check(CPUArchState *env, hwaddr gpa, bool write);
+
+/* target/i386/cpu.c, x86_cpu_has_work(): a VP waiting for its parent. */
+bool hvpart_vp_suspended(CPUState *cs);
 
 /* hw/i386/acpi-build.c, build_dsdt(): the VMBus device and its MMIO window. */
 void hvpart_acpi_build_dsdt(Aml *dsdt);
