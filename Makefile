@@ -24,11 +24,12 @@ qemu:
 	target-support/build-qemu.sh qemu-system-x86_64
 
 tests:
-	target-support/build-qemu.sh qemu-system-x86_64 hvpart-tests \
+	target-support/build-qemu.sh qemu-system-x86_64 qemu-img hvpart-tests \
 	    $(addprefix tests/qtest/,$(QEMU_QTESTS))
 
 guest: deps
 	tests/guest/mkguest.sh $(GUEST)
+	tests/hvtest/build.sh $(BUILD)/hvtest
 
 check: tests guest
 	tests/run-tests.sh

@@ -31,7 +31,7 @@ run() {
     shift 2
     log="$logdir/$name.log"
     echo "== $name"
-    timeout --foreground -k 10 "$tmo" "$@" --tap > "$log" 2>&1
+    timeout --foreground -k 10 "$tmo" "$@" --tap -k > "$log" 2>&1
     rc=$?
     # Cases deselected with -s are not counted at all.
     p=$(grep -E '^ok [0-9]+' "$log" | grep -cv '# *SKIP')

@@ -21,6 +21,10 @@ bool hvpart_partition_vp_realize(CPUState *cs, Error **errp);
 HvpartPageState hvpart_page_state(uint8_t bits);
 void hvpart_gpa_map_register(void);
 
+/* pool.c */
+void hvpart_pool_init(MachineState *ms);
+void hvpart_pool_register(void);
+
 /* intercept.c */
 void hvpart_intercept_vp_init(CPUState *cs);
 

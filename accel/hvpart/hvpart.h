@@ -44,6 +44,20 @@ CPUState *hvpart_vp_cpu(uint32_t vp_index);
 void hvpart_add_vp_notifier(Notifier *n);
 
 
+/*
+ * The memory pool (accel/hvpart/pool.c). Costs, in 4 KiB pages:
+ * - a VP's SynIC (message page, event flags page, message queue),
+ *   charged when the VP is created;
+ * - a GPADL: one page of bookkeeping plus one per 512 page numbers it
+ *   lists, charged when the guest starts it and given back at teardown.
+ */
+#define HVPART_POOL_COST_VP_SYNIC       (2 + 16)
+#define HVPART_POOL_COST_GPADL(pfns)    (1 + DIV_ROUND_UP((uint64_t)(pfns), \
+                                                          512))
+bool hvpart_pool_charge(uint32_t node, uint64_t pages);
+void hvpart_pool_release(uint32_t node, uint64_t pages);
+uint32_t hvpart_vp_node(uint32_t vp_index);
+
 /* Raise a fixed, edge-triggered interrupt @vector on VP @vp_index's APIC. */
 void hvpart_vp_raise_vector(uint32_t vp_index, uint8_t vector);
 

@@ -23,8 +23,16 @@
 #define HVPART_MSI_ADDR_BASE    0xfee00000u
 #define HVPART_MSI_DEST_SHIFT   12
 
-/* Overlays sit above everything a board maps (RAM, ROMs, PCI holes). */
-#define HVPART_OVERLAY_PRIO_BASE    0x1000
+/*
+ * Overlays sit above what a board maps (RAM, ROMs, PCI holes: priorities up
+ * to a few) but below the local APIC's MMIO window (0x1000): as on
+ * hardware, the APIC claims its addresses before memory does, so an
+ * overlay placed there cannot swallow interrupts.
+ */
+#define HVPART_OVERLAY_PRIO_BASE    0x100
+#define HVPART_APIC_WINDOW_BASE     0xfee00000ull
+#define HVPART_APIC_WINDOW_SIZE     0x100000ull
+#define HVPART_APIC_WINDOW_PRIO     0x2000
 
 struct HvpartOverlay {
     MemoryRegion mr;
@@ -54,6 +62,8 @@ static const char *const overlay_kind_names[HVPART_OVERLAY__MAX] = {
 void hvpart_partition_init(MachineState *ms)
 {
     trace_hvpart_partition_init(ms->smp.cpus, ms->smp.max_cpus);
+    hvpart_pool_init(ms);
+    hvpart_pool_register();
     notifier_list_notify(&partition_notifiers, ms);
 }
 
@@ -68,6 +78,7 @@ void hvpart_partition_vp_prepare(CPUState *cs)
                                             cs->cpu_index);
     MemoryRegion *root = g_new0(MemoryRegion, 1);
     MemoryRegion *sysmem = g_new0(MemoryRegion, 1);
+    MemoryRegion *apic;
 
     if (!vp_views) {
         vp_views = g_ptr_array_new();
@@ -79,6 +90,13 @@ void hvpart_partition_vp_prepare(CPUState *cs)
     memory_region_init_alias(sysmem, OBJECT(cs), "hvpart-system-memory",
                              get_system_memory(), 0, UINT64_MAX);
     memory_region_add_subregion_overlap(root, 0, sysmem, 0);
+    /* The APIC window of system memory stays above the VP's own pages. */
+    apic = g_new0(MemoryRegion, 1);
+    memory_region_init_alias(apic, OBJECT(cs), "hvpart-apic-window",
+                             get_system_memory(), HVPART_APIC_WINDOW_BASE,
+                             HVPART_APIC_WINDOW_SIZE);
+    memory_region_add_subregion_overlap(root, HVPART_APIC_WINDOW_BASE, apic,
+                                        HVPART_APIC_WINDOW_PRIO);
     g_ptr_array_index(vp_views, cs->cpu_index) = root;
     /* TCG's realize builds the VP's address space from cs->memory. */
     cs->memory = root;
@@ -86,6 +104,14 @@ void hvpart_partition_vp_prepare(CPUState *cs)
 
 bool hvpart_partition_vp_realize(CPUState *cs, Error **errp)
 {
+    uint32_t node = hvpart_vp_node(cs->cpu_index);
+
+    if (!hvpart_pool_charge(node, HVPART_POOL_COST_VP_SYNIC)) {
+        error_setg(errp, "hvpart: the memory pool of NUMA node %u cannot "
+                   "cover VP %d's SynIC (%d pages)", node, cs->cpu_index,
+                   HVPART_POOL_COST_VP_SYNIC);
+        return false;
+    }
     trace_hvpart_vp_realize(cs->cpu_index);
     hvpart_intercept_vp_init(cs);
     notifier_list_notify(&vp_notifiers, cs);

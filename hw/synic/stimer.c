@@ -28,6 +28,10 @@ static uint8_t hv_stimer_sint(HvStimer *st)
 
 static void hv_stimer_schedule(HvStimer *st)
 {
+    if (st->expiration == UINT64_MAX) {
+        timer_del(st->timer);           /* never */
+        return;
+    }
     /* 100 ns units to virtual clock nanoseconds, saturating. */
     uint64_t ns = st->expiration > INT64_MAX / 100 ? INT64_MAX
                                                    : st->expiration * 100;
@@ -45,7 +49,9 @@ static void hv_stimer_start(HvStimer *st)
         return;
     }
     if (st->config & HV_STIMER_PERIODIC) {
-        st->expiration = now + st->count;
+        /* A period past the end of time never expires. */
+        st->expiration = st->count > UINT64_MAX - now ? UINT64_MAX
+                                                       : now + st->count;
     } else {
         /* One-shot: the count is an absolute time; past means now. */
         st->expiration = st->count;
@@ -117,9 +123,14 @@ static void hv_stimer_expired(void *opaque)
     }
 
     if (st->config & HV_STIMER_PERIODIC) {
-        st->expiration += st->count;
+        if (st->count > UINT64_MAX - st->expiration) {
+            st->expiration = UINT64_MAX;
+        } else {
+            st->expiration += st->count;
+        }
         if (st->expiration <= now) {
-            st->expiration = now + st->count;
+            st->expiration = st->count > UINT64_MAX - now ? UINT64_MAX
+                                                           : now + st->count;
         }
         hv_stimer_schedule(st);
     } else {

@@ -114,6 +114,18 @@ uint16_t hv_synic_dispatch_event(uint32_t vp_index, uint32_t conn_id,
     return c->event_fn(c->opaque, vp_index, flag_number);
 }
 
+/* The memory pool, for hw/vmbus */
+
+bool hv_pool_charge(uint32_t vp_index, uint64_t pages)
+{
+    return hvpart_pool_charge(hvpart_vp_node(vp_index), pages);
+}
+
+void hv_pool_release(uint32_t vp_index, uint64_t pages)
+{
+    hvpart_pool_release(hvpart_vp_node(vp_index), pages);
+}
+
 /* Delivery */
 
 bool hv_synic_vp_ready(uint32_t vp_index)
@@ -257,6 +269,13 @@ static void hv_synic_deliver_all(HvVp *vp)
     for (sint = 0; sint < HV_SINT_COUNT; sint++) {
         hv_synic_deliver(vp, sint);
     }
+}
+
+bool hv_synic_queue_has_room(uint32_t vp_index, uint32_t count)
+{
+    HvVp *vp = hv_vp_get(vp_index);
+
+    return vp && vp->msgq_len + (uint64_t)count <= HV_VP_MSG_QUEUE_LEN;
 }
 
 int hv_synic_post_message(uint32_t vp_index, uint8_t sint,

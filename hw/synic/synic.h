@@ -54,8 +54,22 @@ int hv_synic_post_message(uint32_t vp_index, uint8_t sint,
  */
 int hv_synic_signal_event(uint32_t vp_index, uint8_t sint, uint32_t flag);
 
+/*
+ * Room for @count more messages in VP @vp_index's queue: a receiver checks
+ * before it accepts a request whose answers it must post, and otherwise
+ * refuses it with HV_STATUS_INSUFFICIENT_BUFFERS (the guest posts again).
+ */
+bool hv_synic_queue_has_room(uint32_t vp_index, uint32_t count);
+
 /* Whether the guest enabled SCONTROL, SIMP and SIEFP on that VP. */
 bool hv_synic_vp_ready(uint32_t vp_index);
+
+/*
+ * Hypervisor memory for work done on behalf of VP @vp_index's guest, from
+ * the pool of its NUMA node. false: the pool cannot cover it.
+ */
+bool hv_pool_charge(uint32_t vp_index, uint64_t pages);
+void hv_pool_release(uint32_t vp_index, uint64_t pages);
 
 /* The partition's reference time, in 100 ns units. */
 uint64_t hv_reference_time(void);

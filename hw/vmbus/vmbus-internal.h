@@ -30,10 +30,18 @@ typedef enum VMBusChannelState {
 
 typedef struct VMBusGpadlEntry {
     VMBusGpadl *gpadl;
+    /* memory pool pages charged for its bookkeeping, and to whom */
+    uint64_t pool_pages;
+    uint32_t pool_vp;
     uint32_t users;                 /* open channels using it as ring */
     bool torn_down;                 /* guest asked for teardown */
     QTAILQ_ENTRY(VMBusGpadlEntry) link;
 } VMBusGpadlEntry;
+
+typedef struct VMBusPoolCharge {
+    uint64_t pages;
+    uint32_t vp;
+} VMBusPoolCharge;
 
 typedef struct VMBusRingMap {
     void **pages;                   /* host pointers */
@@ -83,6 +91,7 @@ typedef struct VMBusBridge {
     uint32_t gpadl_pages;
     /* GPADLs being assembled from a header and bodies */
     GHashTable *gpadl_builders;     /* id -> VMBusGpadlBuilder */
+    GHashTable *gpadl_charges;      /* id -> VMBusPoolCharge, while built */
     unsigned long *relids;          /* bitmap of allocated relids */
     /* migration: the server's state as one record */
     struct {

@@ -145,6 +145,7 @@ static void vmbus_gpadl_release(VMBusBridge *br, VMBusGpadlEntry *ge)
 {
     QTAILQ_REMOVE(&br->gpadls, ge, link);
     br->gpadl_pages -= ge->gpadl->npages;
+    hv_pool_release(ge->pool_vp, ge->pool_pages);
     vmbus_gpadl_free(ge->gpadl);
     g_free(ge);
 }
@@ -169,10 +170,32 @@ static void vmbus_send_gpadl_created(VMBusBridge *br, uint32_t relid,
     vmbus_server_post(br, &msg, sizeof(msg));
 }
 
+/* The pool pages charged for a GPADL under construction, handed over. */
+static VMBusPoolCharge vmbus_gpadl_take_charge(VMBusBridge *br, uint32_t id)
+{
+    VMBusPoolCharge *c = g_hash_table_lookup(br->gpadl_charges,
+                                             GUINT_TO_POINTER(id));
+    VMBusPoolCharge ret = { 0 };
+
+    if (c) {
+        ret = *c;
+        g_hash_table_remove(br->gpadl_charges, GUINT_TO_POINTER(id));
+    }
+    return ret;
+}
+
+static void vmbus_gpadl_drop_charge(VMBusBridge *br, uint32_t id)
+{
+    VMBusPoolCharge c = vmbus_gpadl_take_charge(br, id);
+
+    hv_pool_release(c.vp, c.pages);
+}
+
 static void vmbus_gpadl_builder_done(VMBusBridge *br, VMBusGpadlBuilder *b)
 {
     uint32_t id = vmbus_gpadl_builder_id(b);
     uint32_t relid = vmbus_gpadl_builder_child_relid(b);
+    VMBusPoolCharge charge = vmbus_gpadl_take_charge(br, id);
     VMBusGpadl *gpadl;
     VMBusGpadlEntry *ge;
 
@@ -180,6 +203,7 @@ static void vmbus_gpadl_builder_done(VMBusBridge *br, VMBusGpadlBuilder *b)
     gpadl = vmbus_gpadl_finish(b);
     if (!gpadl) {
         vmbus_gpadl_builder_free(b);
+        hv_pool_release(charge.vp, charge.pages);
         trace_vmbus_gpadl_bad(id, "incomplete GPADL");
         vmbus_send_gpadl_created(br, relid, id, 1);
         return;
@@ -187,15 +211,29 @@ static void vmbus_gpadl_builder_done(VMBusBridge *br, VMBusGpadlBuilder *b)
     if (br->gpadl_pages + gpadl->npages > VMBUS_MAX_GPADL_PAGES) {
         trace_vmbus_gpadl_bad(id, "too many GPADL pages in all");
         vmbus_gpadl_free(gpadl);
+        hv_pool_release(charge.vp, charge.pages);
         vmbus_send_gpadl_created(br, relid, id, 1);
         return;
     }
     ge = g_new0(VMBusGpadlEntry, 1);
     ge->gpadl = gpadl;
+    ge->pool_pages = charge.pages;
+    ge->pool_vp = charge.vp;
     br->gpadl_pages += gpadl->npages;
     QTAILQ_INSERT_TAIL(&br->gpadls, ge, link);
     trace_vmbus_gpadl_created(id, relid, gpadl->npages);
     vmbus_send_gpadl_created(br, relid, id, 0);
+}
+
+static uint32_t vmbus_channel_count(VMBusBridge *br)
+{
+    VMBusChannel *chan;
+    uint32_t n = 0;
+
+    QTAILQ_FOREACH(chan, &br->channels, link) {
+        n++;
+    }
+    return n;
 }
 
 static uint32_t vmbus_gpadl_count(VMBusBridge *br)
@@ -209,36 +247,54 @@ static uint32_t vmbus_gpadl_count(VMBusBridge *br)
     return n;
 }
 
-static void vmbus_handle_gpadl_header(VMBusBridge *br, const void *msg,
-                                      uint32_t len)
+static uint16_t vmbus_handle_gpadl_header(VMBusBridge *br, uint32_t vp,
+                                          const void *msg, uint32_t len)
 {
     const VMBusMsgGpadlHeader *hdr = msg;
     uint32_t id = le32_to_cpu(hdr->gpadl_id);
     uint32_t relid = le32_to_cpu(hdr->child_relid);
+    /* The range list's words bound the page numbers it lists. */
+    uint64_t cost = HVPART_POOL_COST_GPADL(le16_to_cpu(hdr->range_buflen) / 8);
     const char *why = NULL;
     VMBusGpadlBuilder *b;
+    VMBusPoolCharge *charge;
 
     if (vmbus_gpadl_find(br, id) ||
         g_hash_table_contains(br->gpadl_builders, GUINT_TO_POINTER(id))) {
         trace_vmbus_gpadl_bad(id, "GPADL id in use");
         vmbus_send_gpadl_created(br, relid, id, 1);
-        return;
+        return HV_STATUS_SUCCESS;
     }
     if (vmbus_gpadl_count(br) >= VMBUS_MAX_GPADLS) {
         trace_vmbus_gpadl_bad(id, "too many GPADLs");
         vmbus_send_gpadl_created(br, relid, id, 1);
-        return;
+        return HV_STATUS_SUCCESS;
     }
     b = vmbus_gpadl_begin(msg, len, VMBUS_MAX_GPADL_PAGES, &why);
     if (!b) {
         trace_vmbus_gpadl_bad(id, why ? why : "bad GPADL header");
         vmbus_send_gpadl_created(br, relid, id, 1);
-        return;
+        return HV_STATUS_SUCCESS;
     }
+    /*
+     * Bookkeeping comes from the memory pool. Without it the message is
+     * refused, not consumed: the guest may post it again (Linux retries)
+     * once the parent deposited more.
+     */
+    if (!hv_pool_charge(vp, cost)) {
+        trace_vmbus_gpadl_bad(id, "memory pool exhausted");
+        vmbus_gpadl_builder_free(b);
+        return HV_STATUS_INSUFFICIENT_MEMORY;
+    }
+    charge = g_new0(VMBusPoolCharge, 1);
+    charge->pages = cost;
+    charge->vp = vp;
+    g_hash_table_insert(br->gpadl_charges, GUINT_TO_POINTER(id), charge);
     g_hash_table_insert(br->gpadl_builders, GUINT_TO_POINTER(id), b);
     if (vmbus_gpadl_complete(b)) {
         vmbus_gpadl_builder_done(br, b);
     }
+    return HV_STATUS_SUCCESS;
 }
 
 static void vmbus_handle_gpadl_body(VMBusBridge *br, const void *msg,
@@ -262,6 +318,7 @@ static void vmbus_handle_gpadl_body(VMBusBridge *br, const void *msg,
 
         trace_vmbus_gpadl_bad(id, why ? why : "bad GPADL body");
         g_hash_table_remove(br->gpadl_builders, GUINT_TO_POINTER(id));
+        vmbus_gpadl_drop_charge(br, id);
         vmbus_send_gpadl_created(br, relid, id, 1);
         return;
     }
@@ -411,6 +468,18 @@ static void vmbus_disconnect(VMBusBridge *br)
         vmbus_gpadl_release(br, ge);
     }
     g_hash_table_remove_all(br->gpadl_builders);
+    {
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, br->gpadl_charges);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+            VMBusPoolCharge *c = value;
+
+            hv_pool_release(c->vp, c->pages);
+            g_hash_table_iter_remove(&it);
+        }
+    }
     br->state = VMBUS_DISCONNECTED;
     br->version = 0;
     vmbus_negotiated_version = 0;
@@ -506,6 +575,18 @@ static uint16_t vmbus_message_handler(void *opaque, uint32_t vp_index,
         return HV_STATUS_SUCCESS;       /* delivered, and ignored */
     }
     trace_vmbus_msg_recv(vmbus_msg_name(type), vp_index, size);
+    /*
+     * The guest waits for the answers: accept a request only if they can
+     * be queued (RequestOffers: one offer per channel, then the end);
+     * otherwise push back, and the guest posts it again.
+     */
+    if (!hv_synic_queue_has_room(br->state == VMBUS_DISCONNECTED ?
+                                 vp_index : br->target_vp,
+                                 type == VMBUS_MSGTYPE_REQUEST_OFFERS ?
+                                 vmbus_channel_count(br) + 1 : 1)) {
+        trace_vmbus_msg_bad(vmbus_msg_name(type), "answer queue full");
+        return HV_STATUS_INSUFFICIENT_BUFFERS;
+    }
     if (br->state == VMBUS_DISCONNECTED &&
         type != VMBUS_MSGTYPE_INITIATE_CONTACT && type != VMBUS_MSGTYPE_UNLOAD) {
         trace_vmbus_msg_bad(vmbus_msg_name(type), "not connected");
@@ -519,8 +600,7 @@ static uint16_t vmbus_message_handler(void *opaque, uint32_t vp_index,
         vmbus_handle_request_offers(br);
         break;
     case VMBUS_MSGTYPE_GPADL_HEADER:
-        vmbus_handle_gpadl_header(br, payload, size);
-        break;
+        return vmbus_handle_gpadl_header(br, vp_index, payload, size);
     case VMBUS_MSGTYPE_GPADL_BODY:
         vmbus_handle_gpadl_body(br, payload, size);
         break;
@@ -556,6 +636,8 @@ void vmbus_server_init(VMBusBridge *br)
     br->gpadl_builders = g_hash_table_new_full(
         g_direct_hash, g_direct_equal, NULL,
         (GDestroyNotify)vmbus_gpadl_builder_free);
+    br->gpadl_charges = g_hash_table_new_full(g_direct_hash, g_direct_equal,
+                                              NULL, g_free);
     br->relids = bitmap_new(VMBUS_RELID_MAX + 1);
     set_bit(0, br->relids);             /* relid 0 is never used */
     br->msg_sint = VMBUS_MESSAGE_SINT;
@@ -653,6 +735,8 @@ static int vmbus_server_pre_save(void *opaque)
         blob_put32(b, g->id);
         blob_put32(b, g->child_relid);
         blob_put32(b, ge->torn_down);
+        blob_put64(b, ge->pool_pages);
+        blob_put32(b, ge->pool_vp);
         blob_put32(b, g->nranges);
         for (i = 0; i < g->nranges; i++) {
             blob_put32(b, g->ranges[i].byte_count);
@@ -821,7 +905,9 @@ static int vmbus_server_load_blob(VMBusBridge *br)
     n = blob_get32(&r);
     for (i = 0; i < n && !r.bad; i++) {
         uint32_t id = blob_get32(&r), relid = blob_get32(&r);
-        uint32_t torn = blob_get32(&r), nranges = blob_get32(&r);
+        uint32_t torn = blob_get32(&r);
+        uint64_t pool_pages = blob_get64(&r);
+        uint32_t pool_vp = blob_get32(&r), nranges = blob_get32(&r);
         VMBusGpadl *g = vmbus_gpadl_from_blob(&r, id, relid, nranges);
         VMBusGpadlEntry *ge;
 
@@ -832,6 +918,9 @@ static int vmbus_server_load_blob(VMBusBridge *br)
         ge = g_new0(VMBusGpadlEntry, 1);
         ge->gpadl = g;
         ge->torn_down = torn & 1;
+        /* the pool's own state, migrated before, accounts for these */
+        ge->pool_pages = pool_pages;
+        ge->pool_vp = pool_vp;
         br->gpadl_pages += g->npages;
         QTAILQ_INSERT_TAIL(&br->gpadls, ge, link);
     }

@@ -117,9 +117,9 @@
 #define HV_EVENT_FLAGS_SLOT_BYTES       256
 
 typedef struct HvMessage {
-    volatile uint32_t type;
+    volatile uint32_t type;             /* the guest frees the slot here */
     uint8_t payload_size;
-    volatile uint8_t flags;
+    volatile uint8_t flags;             /* set while the slot is busy */
     uint16_t reserved;
     uint64_t sender;
     uint8_t payload[HV_MESSAGE_PAYLOAD_MAX];
@@ -140,10 +140,10 @@ _Static_assert(sizeof(HvPostInput) == 256, "HvPostMessage input");
 
 /* Reference TSC page */
 typedef struct HvTscPage {
-    volatile uint32_t sequence;
+    volatile uint32_t sequence;         /* the host updates the page */
     uint32_t reserved;
-    volatile uint64_t scale;
-    volatile int64_t offset;
+    volatile uint64_t scale;            /* ditto */
+    volatile int64_t offset;            /* ditto */
 } HvTscPage;
 
 /* What the guest found and what it has enabled; see hv.c. */

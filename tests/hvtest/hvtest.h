@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define PAGE_SIZE 4096u
 #define PACKED __attribute__((packed))
 #define PRINTF_FMT(a, b) __attribute__((format(printf, a, b)))
@@ -133,6 +134,20 @@ int wrmsr_safe(uint32_t msr, uint64_t val);
 #define VEC_GP 13
 #define NO_FAULT (-1)
 
+/* entry.S: the entry point called in long mode, and the vector stubs */
+void hvtest_main(void);
+extern const uint8_t trap_stubs[];
+
+/*
+ * The exception table (hvtest.ld puts it between these symbols):
+ * instructions allowed to fault and where to resume after them.
+ */
+typedef struct ExTableEntry {
+    uint64_t insn;
+    uint64_t resume;
+} ExTableEntry;
+extern const ExTableEntry __extable_start[], __extable_end[];
+
 /* trap.c: interrupts and exceptions */
 typedef struct TrapFrame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -140,6 +155,9 @@ typedef struct TrapFrame {
     uint64_t vector, error;
     uint64_t rip, cs, rflags, rsp, ss;
 } TrapFrame;
+
+/* Called by the stubs with the registers they pushed. */
+void trap_dispatch(TrapFrame *f);
 
 typedef struct HvJmpBuf {
     uint64_t regs[8];
@@ -253,6 +271,8 @@ typedef struct HvTestCase {
 } HvTestCase;
 
 /* The test cases, in the order they run (each file exports its table). */
+extern const HvTestCase detect_tests[];
+extern const size_t detect_tests_count;
 extern const HvTestCase cpuid_msr_tests[];
 extern const size_t cpuid_msr_tests_count;
 extern const HvTestCase hypercall_tests[];

@@ -112,7 +112,7 @@ void pattern_fill(void *page, uint8_t seed)
 
 int pattern_mismatch(const void *page, uint8_t seed)
 {
-    const volatile uint8_t *p = page;
+    const volatile uint8_t *p = page;   /* may be an overlay */
     uint32_t i;
 
     for (i = 0; i < PAGE_SIZE; i++) {

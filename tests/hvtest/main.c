@@ -144,11 +144,6 @@ static bool hyperv_present(char sig[13])
            cpuid(HV_LEAF_INTERFACE, 0).eax == HV_INTERFACE_HV1;
 }
 
-extern const HvTestCase detect_tests[];
-extern const size_t detect_tests_count;
-
-void hvtest_main(void);
-
 void hvtest_main(void)
 {
     char sig[13];

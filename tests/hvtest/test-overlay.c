@@ -3,8 +3,8 @@
  * page are hypervisor pages laid over a guest physical page: while mapped
  * they hide the RAM below, which must come back unchanged when they are
  * disabled or moved. With several overlays on one GPA exactly one is
- * visible; hvpart documents the order (accel/hvpart/hvpart.h): hypercall
- * page, then SIMP, then SIEFP, then the reference TSC page.
+ * visible; hvpart documents the order (accel/hvpart/hvpart.h), and
+ * overlay_precedence below follows it.
  *
  * Copyright (c) 2025 qemu-hvpart contributors
  *
@@ -35,7 +35,7 @@ static const char *const visible_names[] = {
 /* What the guest sees at @page, which holds pattern @seed in RAM. */
 static Visible what_is_visible(const uint8_t *page, uint8_t seed)
 {
-    const volatile uint8_t *p = page;
+    const volatile uint8_t *p = page;   /* changes under us: re-read it */
     const HvTscPage *tsc = (const HvTscPage *)page;
 
     if (pattern_mismatch(page, seed) < 0) {
@@ -58,7 +58,7 @@ static Visible what_is_visible(const uint8_t *page, uint8_t seed)
 
 static bool all_zero(const void *page, uint32_t len)
 {
-    const volatile uint8_t *p = page;
+    const volatile uint8_t *p = page;   /* changes under us: re-read it */
     uint32_t i;
 
     for (i = 0; i < len; i++) {
@@ -76,7 +76,7 @@ static bool all_zero(const void *page, uint32_t len)
 static void check_simple_overlay(const char *name, uint32_t msr, bool zeros)
 {
     uint8_t *page = page_alloc();
-    volatile uint8_t *p = page;
+    volatile uint8_t *p = page;         /* an overlay comes and goes */
     int bad;
 
     pattern_fill(page, 0x44);
@@ -165,7 +165,7 @@ static void test_overlay_move(void)
 /* Leave a mark in the overlay of @msr, mapped alone over @scratch. */
 static bool mark_overlay(uint32_t msr, uint8_t *scratch, uint8_t mark)
 {
-    volatile uint8_t *p = scratch;
+    volatile uint8_t *p = scratch;      /* an overlay comes and goes */
     bool ok;
 
     wrmsr(msr, gpa_of(scratch) | HV_PAGE_ENABLE);
@@ -183,59 +183,100 @@ static void expect_visible(const char *when, uint8_t *page, Visible want)
           visible_names[want]);
 }
 
+typedef struct StackedOverlay {
+    Visible kind;
+    uint32_t msr;
+} StackedOverlay;
+
+/*
+ * The precedence hvpart documents (accel/hvpart/hvpart.h), highest first:
+ * the VP's own SynIC pages above the partition-wide pages.
+ */
+static const StackedOverlay overlay_precedence[] = {
+    { VIS_SIMP, HV_MSR_SIMP },
+    { VIS_SIEFP, HV_MSR_SIEFP },
+    { VIS_HYPERCALL, HV_MSR_HYPERCALL },
+    { VIS_TSC, HV_MSR_REFERENCE_TSC },
+};
+
+/* The visible overlay among those in @mapped, or the RAM. */
+static Visible top_of(const bool *mapped)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(overlay_precedence); i++) {
+        if (mapped[i]) {
+            return overlay_precedence[i].kind;
+        }
+    }
+    return VIS_RAM;
+}
+
+static void stack_set(size_t i, bool *mapped, uint64_t gpa, uint64_t hc,
+                      const char *verb)
+{
+    char when[96];
+    const StackedOverlay *o = &overlay_precedence[i];
+    uint64_t val;
+
+    if (mapped[i]) {
+        /* The hypercall page moves back to where the tests call it. */
+        val = o->kind == VIS_HYPERCALL ? hc : 0;
+    } else {
+        val = gpa;
+    }
+    wrmsr(o->msr, val);
+    mapped[i] = !mapped[i];
+    snprintf(when, sizeof(when), "%s %s", verb, visible_names[o->kind]);
+    expect_visible(when, (uint8_t *)(uintptr_t)(gpa & ~0xfffull),
+                   top_of(mapped));
+}
+
 static void test_overlay_stacking(void)
 {
+    const size_t n = ARRAY_SIZE(overlay_precedence);
     uint8_t *scratch = page_alloc();
     uint8_t *page = page_alloc();
     uint64_t hc = rdmsr(HV_MSR_HYPERCALL);
     uint64_t gpa = gpa_of(page) | HV_PAGE_ENABLE;
-    bool tsc = hv_has_a(HV_A_REFERENCE_TSC);
+    bool mapped[ARRAY_SIZE(overlay_precedence)] = { false };
+    bool usable[ARRAY_SIZE(overlay_precedence)];
+    size_t i;
     int bad;
 
     REQUIRE(hv.hypercall_page && (hc & HV_PAGE_ENABLE), "no hypercall page");
     REQUIRE(mark_overlay(HV_MSR_SIMP, scratch, MARK_SIMP) &&
             mark_overlay(HV_MSR_SIEFP, scratch, MARK_SIEFP),
             "cannot mark the SIMP and SIEFP");
+    for (i = 0; i < n; i++) {
+        usable[i] = overlay_precedence[i].kind != VIS_TSC ||
+                    hv_has_a(HV_A_REFERENCE_TSC);
+    }
     pattern_fill(page, 0x66);
 
-    /* Lowest priority first: the last one mapped is the top one. */
-    if (tsc) {
-        wrmsr(HV_MSR_REFERENCE_TSC, gpa);
-        expect_visible("TSC page alone", page, VIS_TSC);
+    /* Lowest first: each new one goes on top. */
+    for (i = n; i-- > 0;) {
+        if (usable[i]) {
+            stack_set(i, mapped, gpa, hc, "mapped (lowest first)");
+        }
     }
-    wrmsr(HV_MSR_SIEFP, gpa);
-    expect_visible("TSC page + SIEFP", page, VIS_SIEFP);
-    wrmsr(HV_MSR_SIMP, gpa);
-    expect_visible("TSC page + SIEFP + SIMP", page, VIS_SIMP);
-    wrmsr(HV_MSR_HYPERCALL, gpa);
-    expect_visible("all four", page, VIS_HYPERCALL);
-    wrmsr(HV_MSR_HYPERCALL, hc);
-    expect_visible("hypercall page moved away", page, VIS_SIMP);
-    wrmsr(HV_MSR_SIMP, 0);
-    expect_visible("SIMP disabled", page, VIS_SIEFP);
-    wrmsr(HV_MSR_SIEFP, 0);
-    expect_visible("SIEFP disabled", page, tsc ? VIS_TSC : VIS_RAM);
-    if (tsc) {
-        wrmsr(HV_MSR_REFERENCE_TSC, 0);
-        expect_visible("TSC page disabled", page, VIS_RAM);
+    /* Remove from the top: each removal shows the next. */
+    for (i = 0; i < n; i++) {
+        if (usable[i]) {
+            stack_set(i, mapped, gpa, hc, "removed (from the top)");
+        }
     }
-
-    /* Highest priority first: the order, not the last write, decides. */
-    wrmsr(HV_MSR_HYPERCALL, gpa);
-    wrmsr(HV_MSR_SIMP, gpa);
-    wrmsr(HV_MSR_SIEFP, gpa);
-    if (tsc) {
-        wrmsr(HV_MSR_REFERENCE_TSC, gpa);
+    /* Highest first: the order, not the last write, decides. */
+    for (i = 0; i < n; i++) {
+        if (usable[i]) {
+            stack_set(i, mapped, gpa, hc, "mapped (highest first)");
+        }
     }
-    expect_visible("hypercall page mapped first", page, VIS_HYPERCALL);
-    wrmsr(HV_MSR_HYPERCALL, hc);
-    expect_visible("hypercall page moved away (2)", page, VIS_SIMP);
-    wrmsr(HV_MSR_SIEFP, 0);
-    expect_visible("SIEFP (below the SIMP) disabled", page, VIS_SIMP);
-    wrmsr(HV_MSR_SIMP, 0);
-    expect_visible("SIMP disabled (2)", page, tsc ? VIS_TSC : VIS_RAM);
-    if (tsc) {
-        wrmsr(HV_MSR_REFERENCE_TSC, 0);
+    /* Remove from the bottom: the top one stays visible until last. */
+    for (i = n; i-- > 0;) {
+        if (usable[i]) {
+            stack_set(i, mapped, gpa, hc, "removed (from the bottom)");
+        }
     }
     bad = pattern_mismatch(page, 0x66);
     CHECK(bad < 0, "with every overlay gone the RAM differs at offset %d",
@@ -244,6 +285,7 @@ static void test_overlay_stacking(void)
     /* Clean the marks for the SynIC tests. */
     mark_overlay(HV_MSR_SIMP, scratch, 0);
     mark_overlay(HV_MSR_SIEFP, scratch, 0);
+    CHECK(rdmsr(HV_MSR_HYPERCALL) == hc, "hypercall page not restored");
     CHECK(hv_status(hv_hypercall(0, 0, 0)) ==
           HV_STATUS_INVALID_HYPERCALL_CODE,
           "the hypercall page does not work afterwards");

@@ -47,22 +47,14 @@ typedef struct IdtDesc {
     uint64_t base;
 } PACKED IdtDesc;
 
-typedef struct ExTableEntry {
-    uint64_t insn;
-    uint64_t resume;
-} ExTableEntry;
-
-extern const uint8_t trap_stubs[];
-extern const ExTableEntry __extable_start[], __extable_end[];
-
 static IdtEntry idt[IDT_ENTRIES] __attribute__((aligned(16)));
 static IrqHandler *irq_handlers[IDT_ENTRIES];
-static volatile uint32_t irq_counts[IDT_ENTRIES];
+static volatile uint32_t irq_counts[IDT_ENTRIES];  /* read while counted */
 static HvJmpBuf *recovery;
 TrapInfo trap_unexpected;
 
 /* The vector of the last fault at an extable instruction, or NO_FAULT. */
-static volatile int extable_fault = NO_FAULT;
+static volatile int extable_fault = NO_FAULT;   /* set by the handler */
 
 static void idt_set(uint8_t vector, uint64_t handler)
 {
@@ -107,7 +99,7 @@ void trap_set_recovery(HvJmpBuf *buf)
 
 static inline void lapic_write(uint32_t reg, uint32_t val)
 {
-    *(volatile uint32_t *)(LAPIC_BASE + reg) = val;
+    *(volatile uint32_t *)(LAPIC_BASE + reg) = val;    /* MMIO */
 }
 
 void lapic_enable(void)
@@ -127,8 +119,6 @@ static const ExTableEntry *extable_find(uint64_t rip)
     }
     return NULL;
 }
-
-void trap_dispatch(TrapFrame *f);
 
 void trap_dispatch(TrapFrame *f)
 {

@@ -156,13 +156,14 @@ _Static_assert(sizeof(VmbusOpenChannel) == 148, "OpenChannel");
 _Static_assert(sizeof(VmbusOpenResult) == 20, "OpenResult");
 
 /* Ring buffers: a control page, then data pages */
+/* Both sides write the control page while the other reads it. */
 typedef struct VmbusRingCtrl {
-    volatile uint32_t write_index;
-    volatile uint32_t read_index;
-    volatile uint32_t interrupt_mask;
-    volatile uint32_t pending_send_sz;
+    volatile uint32_t write_index;      /* shared with the host */
+    volatile uint32_t read_index;       /* shared with the host */
+    volatile uint32_t interrupt_mask;   /* shared with the host */
+    volatile uint32_t pending_send_sz;  /* shared with the host */
     uint32_t reserved[12];
-    volatile uint32_t feature_bits;
+    volatile uint32_t feature_bits;     /* shared with the host */
 } VmbusRingCtrl;
 
 #define VMBUS_PKT_INBAND            6

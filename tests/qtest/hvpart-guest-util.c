@@ -500,3 +500,63 @@ void hvguest_quit(HvGuest *g)
     g_ptr_array_unref(g->lines);
     g_free(g);
 }
+
+char *hvguest_repo_path(const char *relpath)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *cwd = g_get_current_dir();
+    const char *starts[2];
+    size_t i;
+
+    if (exe) {
+        char *slash = strrchr(exe, '/');
+
+        if (slash) {
+            *slash = '\0';
+        }
+    }
+    starts[0] = exe;
+    starts[1] = cwd;
+    for (i = 0; i < ARRAY_SIZE(starts); i++) {
+        g_autofree char *repo = starts[i] ? find_repo_above(starts[i]) : NULL;
+
+        if (repo) {
+            return g_build_filename(repo, relpath, NULL);
+        }
+    }
+    return g_build_filename(cwd, relpath, NULL);
+}
+
+HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
+                              const char *extra_args)
+{
+    g_autofree char *q_kernel = g_shell_quote(kernel);
+    g_autofree char *q_console = NULL;
+    const char *local_args = g_getenv("HVPART_GUEST_QEMU_ARGS");
+    g_autoptr(GError) err = NULL;
+    HvGuest *g;
+    int fd;
+
+    g = g_new0(HvGuest, 1);
+    g->partial = g_string_new("");
+    g->lines = g_ptr_array_new_with_free_func(hvguest_line_free);
+
+    fd = g_file_open_tmp("hvpart-console-XXXXXX.log", &g->console_path, &err);
+    g_assert_no_error(err);
+    close(fd);
+    g_test_message("guest console: %s", g->console_path);
+    q_console = g_shell_quote(g->console_path);
+
+    g->start_us = g_get_monotonic_time();
+    g->qts = qtest_initf("-accel %s -nodefaults -no-reboot "
+                         "-chardev file,id=hvcon,path=%s "
+                         "-serial chardev:hvcon -kernel %s %s %s",
+                         accel, q_console, q_kernel,
+                         extra_args ? extra_args : "",
+                         local_args ? local_args : "");
+    g->running = true;
+
+    g->console_fd = open(g->console_path, O_RDONLY);
+    g_assert(g->console_fd >= 0);
+    return g;
+}

@@ -153,4 +153,21 @@ void hvguest_dump_console(HvGuest *g, int nlines);
  */
 void hvguest_quit(HvGuest *g);
 
+/*
+ * @relpath under the repository this test belongs to, found as
+ * hvguest_assets_dir() finds it (walking up from the test binary, then from
+ * the working directory); under the working directory if neither is inside
+ * the repository. Never NULL; the file need not exist.
+ */
+char *hvguest_repo_path(const char *relpath);
+
+/*
+ * As hvguest_start(), for a guest that is one -kernel image without initrd
+ * or command line (a multiboot test kernel, say): "-accel @accel", the first
+ * serial port to a temporary file, -nodefaults -no-reboot, @extra_args and
+ * $HVPART_GUEST_QEMU_ARGS. The caller checks that @kernel exists.
+ */
+HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
+                              const char *extra_args);
+
 #endif /* HVPART_GUEST_UTIL_H */

@@ -157,6 +157,72 @@ static void test_write_protect(void)
     hvguest_quit(g);
 }
 
+static void expect_error(QDict *resp, const char *what);
+
+/* The pool's balance on node 0. */
+static uint64_t pool_balance(QTestState *qts, uint64_t *used)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'query-hvpart-pool'}");
+    QDict *node0 = qobject_to(QDict,
+                              qlist_peek(qdict_get_qlist(resp, "return")));
+    uint64_t balance = get_u64(node0, "balance");
+
+    *used = get_u64(node0, "used");
+    qobject_unref(resp);
+    return balance;
+}
+
+/*
+ * The parent empties the pool; the guest's GPADL for a new channel is
+ * refused (hv_utils does not bind); after a deposit it binds.
+ */
+static void test_pool(void)
+{
+    HvGuest *g;
+    QTestState *qts;
+    g_autofree char *driver = NULL;
+    g_autofree char *driver2 = NULL;
+    uint64_t balance, used, used_after;
+
+    if (!hvguest_check_requirements("hvpart", NULL)) {
+        return;
+    }
+    g = hvguest_start("hvpart", "-machine pc -m 256 -smp 2"
+                      " -device vmbus-heartbeat",
+                      HVGUEST_CMDLINE_BASE " hvtest.mods=hv_vmbus"
+                      " hvtest.script=pool hvtest.pool_delay=8");
+    if (!g) {
+        return;
+    }
+    qts = hvguest_qts(g);
+    hvguest_expect_line(g, "HVTEST: pool-ready", HVGUEST_TIMEOUT_S);
+    balance = pool_balance(qts, &used);
+    g_test_message("pool: %" PRIu64 " pages free, %" PRIu64 " used",
+                   balance, used);
+    /* Two VPs' SynIC at least. */
+    g_assert_cmpuint(used, >=, 2 * 18);
+    qtest_qmp_assert_success(qts, "{'execute': 'hvpart-pool-withdraw',"
+                             " 'arguments': {'pages': %" PRIu64 "}}",
+                             balance);
+    /* More than the balance: an error naming the argument. */
+    expect_error(qtest_qmp(qts, "{'execute': 'hvpart-pool-withdraw',"
+                           " 'arguments': {'pages': 1}}"), "'pages'");
+    driver = hvguest_wait_value(g, "pool-driver", HVGUEST_TIMEOUT_S);
+    g_test_message("guest driver with an empty pool: %s", driver);
+    g_assert_cmpstr(driver, ==, "none");
+
+    hvguest_expect_line(g, "HVTEST: pool-retry-ready", HVGUEST_TIMEOUT_S);
+    qtest_qmp_assert_success(qts, "{'execute': 'hvpart-pool-deposit',"
+                             " 'arguments': {'pages': 1024}}");
+    driver2 = hvguest_wait_value(g, "pool-driver2", HVGUEST_TIMEOUT_S);
+    g_test_message("guest driver after a deposit: %s", driver2);
+    g_assert_cmpstr(driver2, ==, "hv_utils");
+    /* The channel's ring GPADL is charged to the pool now. */
+    pool_balance(qts, &used_after);
+    g_assert_cmpuint(used_after, >, used);
+    hvguest_quit(g);
+}
+
 static void expect_error(QDict *resp, const char *what)
 {
     QDict *err = qdict_get_qdict(resp, "error");
@@ -206,6 +272,7 @@ int main(int argc, char **argv)
     if (g_str_equal(qtest_get_arch(), "x86_64")) {
         qtest_add_func("/hvpart/partition/qmp-errors", test_qmp_errors);
         qtest_add_func("/hvpart/partition/write-protect", test_write_protect);
+        qtest_add_func("/hvpart/partition/pool", test_pool);
     }
     return g_test_run();
 }
