@@ -436,10 +436,12 @@ static int vmbus_kvp_post_load(void *opaque, int version_id)
     while (p < end) {
         const char *key = p;
         const char *value = memchr(key, 0, end - key);
-        const char *next;
+        const char *next = NULL;
 
-        if (!value || ++value >= end || !(next = memchr(value, 0,
-                                                        end - value))) {
+        if (value && ++value < end) {
+            next = memchr(value, 0, end - value);
+        }
+        if (!next) {
             return -EINVAL;
         }
         g_queue_push_tail(&kvp->pending_sets, kvp_pair_new(key, value));
