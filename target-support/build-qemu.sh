@@ -23,7 +23,10 @@ cc=gcc
 cxx=g++
 if command -v ccache >/dev/null; then
     # ccache's own default directory, outside the work tree, so that a
-    # fresh clone on a kept machine (CI) starts warm.
+    # fresh clone on a kept machine (CI) starts warm; paths are hashed
+    # relative to the clone, so any clone of the repository hits.
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$top}"
+    export CCACHE_NOHASHDIR=1
     cc="ccache gcc"
     cxx="ccache g++"
 fi
