@@ -85,8 +85,8 @@ static int hvpart_init_machine(MachineState *ms)
          * The kvm driver (memory slots from the page-state map, the
          * hypercall port exit) is not written yet.
          */
-        error_report("-accel hvpart,driver=kvm: the kvm driver is not "
-                     "implemented yet; use driver=tcg (or driver=auto)");
+        error_report("hvpart: driver=kvm is not implemented yet; use "
+                     "driver=tcg (or driver=auto)");
         return -ENOTSUP;
     case HVPART_DRIVER_CHOICE_AUTO:
     case HVPART_DRIVER_CHOICE_TCG:

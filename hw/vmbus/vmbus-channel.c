@@ -180,7 +180,7 @@ static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
 
 int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
                        uint32_t downstream_offset, uint32_t target_vp,
-                       const char **why)
+                       bool restoring, const char **why)
 {
     const VMBusGpadl *g = ge->gpadl;
     VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
@@ -226,6 +226,14 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
     }
     chan->state = VMBUS_CHANNEL_OPEN;
     chan->want_writable = false;
+    if (restoring) {
+        /*
+         * An incoming migration: the device's state comes with its own
+         * VMState, and the guest's rings are as they were. Nothing is
+         * written or signalled until the VM runs (vmbus_server_resume()).
+         */
+        return 0;
+    }
     if (vdc->open && vdc->open(chan) < 0) {
         *why = "the device refused the open";
         chan->state = VMBUS_CHANNEL_OFFERED;

@@ -93,6 +93,9 @@ typedef struct VMBusBridge {
     GHashTable *gpadl_builders;     /* id -> VMBusGpadlBuilder */
     GHashTable *gpadl_charges;      /* id -> VMBusPoolCharge, while built */
     unsigned long *relids;          /* bitmap of allocated relids */
+    /* channels restored by migration wait for the VM to run */
+    bool resume_pending;
+    VMChangeStateEntry *vmstate_entry;
     /* migration: the server's state as one record */
     struct {
         uint32_t state;
@@ -124,7 +127,7 @@ void vmbus_channel_free(VMBusChannel *chan);
 VMBusChannel *vmbus_channel_by_relid(VMBusBridge *br, uint32_t relid);
 int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
                        uint32_t downstream_offset, uint32_t target_vp,
-                       const char **why);
+                       bool restoring, const char **why);
 void vmbus_channel_close(VMBusChannel *chan);
 void vmbus_channel_signal_guest(VMBusChannel *chan);
 

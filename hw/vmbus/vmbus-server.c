@@ -17,7 +17,9 @@
 #include "qemu/bitmap.h"
 #include "qemu/bswap.h"
 #include "qemu/error-report.h"
+#include "qemu/main-loop.h"
 #include "migration/vmstate.h"
+#include "system/runstate.h"
 #include "accel/hvpart/hvpart.h"
 #include "hw/synic/synic.h"
 #include "hw/vmbus/vmbus-internal.h"
@@ -378,7 +380,8 @@ static void vmbus_handle_open(VMBusBridge *br, const void *msg)
         why = chan ? "channel not in offered state" : "unknown relid";
     } else if (!ge || ge->torn_down) {
         why = "unknown ring GPADL";
-    } else if (vmbus_channel_open(chan, ge, offset, target_vp, &why) == 0) {
+    } else if (vmbus_channel_open(chan, ge, offset, target_vp, false,
+                                  &why) == 0) {
         chan->open_id = open_id;
         trace_vmbus_open(relid, gpadl_id, offset, target_vp);
         vmbus_send_open_result(br, relid, open_id, 0);
@@ -629,8 +632,32 @@ static uint16_t vmbus_message_handler(void *opaque, uint32_t vp_index,
     return HV_STATUS_SUCCESS;
 }
 
+/*
+ * After an incoming migration (or loadvm), once the VM runs: interrupt the
+ * guest for every open channel and look at what it left in the rings, as
+ * signals that were in flight on the source are not in the stream.
+ */
+static void vmbus_server_resume(void *opaque, bool running, RunState state)
+{
+    VMBusBridge *br = opaque;
+    VMBusChannel *chan;
+
+    if (!running || !br->resume_pending) {
+        return;
+    }
+    br->resume_pending = false;
+    QTAILQ_FOREACH(chan, &br->channels, link) {
+        if (chan->state == VMBUS_CHANNEL_OPEN) {
+            vmbus_channel_signal_guest(chan);
+            qemu_bh_schedule(chan->notify_bh);
+        }
+    }
+}
+
 void vmbus_server_init(VMBusBridge *br)
 {
+    br->vmstate_entry = qemu_add_vm_change_state_handler(vmbus_server_resume,
+                                                         br);
     QTAILQ_INIT(&br->channels);
     QTAILQ_INIT(&br->gpadls);
     br->gpadl_builders = g_hash_table_new_full(
@@ -959,7 +986,7 @@ static int vmbus_server_load_blob(VMBusBridge *br)
             VMBusGpadlEntry *ge = vmbus_gpadl_find(br, gpadl);
 
             chan->state = VMBUS_CHANNEL_OFFERED;
-            if (!ge || vmbus_channel_open(chan, ge, offset, target_vp,
+            if (!ge || vmbus_channel_open(chan, ge, offset, target_vp, true,
                                           &why) < 0) {
                 error_report("hvpart vmbus: cannot reopen channel %u: %s",
                              relid, why ? why : "no ring GPADL");
@@ -972,6 +999,7 @@ static int vmbus_server_load_blob(VMBusBridge *br)
             return -EINVAL;
         }
     }
+    br->resume_pending = true;
     return r.bad ? -EINVAL : 0;
 }
 

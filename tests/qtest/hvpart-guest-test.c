@@ -32,6 +32,7 @@
 #include "qemu/osdep.h"
 #include <sys/wait.h>
 #include "libqtest.h"
+#include "qemu/cutils.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
@@ -125,11 +126,14 @@ static void check_value(HvGuest *g, const char *key, const char *expected)
 static long number_after(const char *text, const char *prefix)
 {
     const char *p = strstr(text, prefix);
+    const char *end;
+    long n;
 
-    if (!p || !g_ascii_isdigit(p[strlen(prefix)])) {
+    if (!p || !g_ascii_isdigit(p[strlen(prefix)]) ||
+        qemu_strtol(p + strlen(prefix), &end, 10, &n) < 0) {
         return -1;
     }
-    return strtol(p + strlen(prefix), NULL, 10);
+    return n;
 }
 
 /* Host seconds between two console lines, checked against @expected. */
@@ -222,9 +226,12 @@ static uint64_t qom_get_u64(QTestState *qts, const char *path,
     return val;
 }
 
-/* Wait until the heartbeat device at @path has counted more than @above. */
+/*
+ * Wait until the heartbeat device at @path has counted more than @above
+ * good answers from the guest; @what says when, for the failure message.
+ */
 static uint64_t wait_beats_above(HvGuest *g, const char *path,
-                                 uint64_t above)
+                                 uint64_t above, const char *what)
 {
     gint64 deadline = g_get_monotonic_time() +
                       HVGUEST_TIMEOUT_S * G_USEC_PER_SEC;
@@ -237,8 +244,9 @@ static uint64_t wait_beats_above(HvGuest *g, const char *path,
         }
         if (g_get_monotonic_time() >= deadline || !hvguest_running(g)) {
             hvguest_dump_console(g, 40);
-            g_error("%s: beats stayed at %" PRIu64 " (waited for more than "
-                    "%" PRIu64 ")", path, beats, above);
+            g_error("%s: %s: the heartbeat count stayed at %" PRIu64
+                    " for %d s (waited for more than %" PRIu64 ")", what,
+                    path, beats, HVGUEST_TIMEOUT_S, above);
         }
         g_usleep(250 * 1000);
     }
@@ -358,10 +366,16 @@ static char *hmp_text(QTestState *qts, const char *cmd)
 static void check_info_hvpart(QTestState *qts, QDict *info)
 {
     g_autofree char *text = hmp_text(qts, "info hvpart");
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     QDict *vmbus = qdict_get_qdict(info, "vmbus");
     QListEntry *e;
+    char **l;
 
-    g_test_message("info hvpart:\n%s", text);
+    for (l = lines; *l; l++) {
+        if (**l) {
+            g_test_message("info hvpart| %s", *l);
+        }
+    }
     g_assert_nonnull(strstr(text, "driver: tcg\n"));
     QLIST_FOREACH_ENTRY(qdict_get_qlist(info, "vps"), e) {
         QDict *vp = qobject_to(QDict, qlist_entry_obj(e));
@@ -498,7 +512,7 @@ static void test_query(void)
 
     /* The guest answers every 500 ms; wait for a few answers more. */
     beats0 = qom_get_u64(hvguest_qts(g), HB_PATH, "beats");
-    beats = wait_beats_above(g, HB_PATH, beats0 + 2);
+    beats = wait_beats_above(g, HB_PATH, beats0 + 2, "running guest");
     g_test_message("heartbeats: %" PRIu64 ", then %" PRIu64 "; last %"
                    PRIu64 " ms ago", beats0, beats,
                    qom_get_u64(hvguest_qts(g), HB_PATH, "last-beat-age-ms"));
@@ -732,7 +746,7 @@ static void test_migrate(void)
     hvguest_expect_line(src, "HVTEST: ics-ready", HVGUEST_TIMEOUT_S);
     g_assert_nonnull(hvguest_wait_line_from(src, &spos, "HVTEST: tick 2",
                                             HVGUEST_TIMEOUT_S));
-    src_beats = wait_beats_above(src, HB_PATH, 1);
+    src_beats = wait_beats_above(src, HB_PATH, 1, "before migration");
     before = query_hvpart(hvguest_qts(src));
     check_running_partition(src, before);
 
@@ -742,6 +756,7 @@ static void test_migrate(void)
     sock = g_strdup_printf("%s/hvpart-migrate-%d.sock", g_get_tmp_dir(),
                            (int)getpid());
     uri = g_strdup_printf("unix:%s", sock);
+    unlink(sock);
     migrate_guest(src, dst, uri);
 
     /* State that must have come across. */
@@ -794,7 +809,8 @@ static void test_migrate(void)
     check_sleep(start, end, 3.0, "after migration");
 
     /* Heartbeats keep arriving on the destination. */
-    dst_beats = wait_beats_above(dst, HB_PATH, dst_beats + 3);
+    dst_beats = wait_beats_above(dst, HB_PATH, dst_beats + 3,
+                                 "after migration, on the destination");
     g_test_message("heartbeats on the destination: %" PRIu64, dst_beats);
 
     /*
@@ -1019,7 +1035,7 @@ static char *hotplug_heartbeat(HvGuest *g, guint *pos, const char *id)
     g_assert_cmpstr(qdict_get_str(c, "state"), ==, "open");
     qobject_unref(info);
 
-    wait_beats_above(g, path, 0);
+    wait_beats_above(g, path, 0, "hot-plugged device");
     return instance;
 }
 
@@ -1032,9 +1048,22 @@ static void hotunplug(HvGuest *g, guint *pos, const char *id,
 {
     g_autofree char *gone = g_strdup_printf("HVTEST: vmbus-gone id=%s ",
                                             instance);
-    QDict *event;
+    QDict *event, *info, *c;
 
     qtest_qmp_device_del_send(hvguest_qts(g), id);
+    /*
+     * Until the guest has released the relid, the channel stays, as
+     * rescinded (it may already be gone: the guest runs meanwhile).
+     */
+    info = query_hvpart(hvguest_qts(g));
+    c = find_channel(qdict_get_qdict(info, "vmbus"), "heartbeat");
+    g_test_message("device_del %s: right after it, the channel is %s", id,
+                   c ? qdict_get_str(c, "state") : "gone");
+    if (c) {
+        g_assert_cmpstr(qdict_get_str(c, "state"), ==, "rescinded");
+    }
+    qobject_unref(info);
+
     if (!hvguest_wait_line_from(g, pos, gone, HVGUEST_TIMEOUT_S)) {
         g_error("device_del %s: the guest kept %s; full log: %s", id,
                 instance, hvguest_console_path(g));
@@ -1159,7 +1188,6 @@ int main(int argc, char **argv)
     /* The guest kernel is Debian's amd64 one. */
     if (g_str_equal(qtest_get_arch(), "x86_64")) {
         qtest_add_func("/hvpart/guest/query", test_query);
-        qtest_add_func("/hvpart/guest/migrate", test_migrate);
         qtest_add_func("/hvpart/guest/panic", test_panic);
         qtest_add_func("/hvpart/guest/stimer-message-mode",
                        test_stimer_message_mode);
@@ -1168,6 +1196,11 @@ int main(int argc, char **argv)
         qtest_add_func("/hvpart/guest/hotplug", test_hotplug);
         qtest_add_func("/hvpart/guest/no-vmbus", test_no_vmbus);
         qtest_add_func("/hvpart/guest/driver-kvm", test_driver_kvm);
+        /*
+         * Last: it is the longest, and a failed assertion ends the whole
+         * program, so the others have reported by then.
+         */
+        qtest_add_func("/hvpart/guest/migrate", test_migrate);
     }
     return g_test_run();
 }
