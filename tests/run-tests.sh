@@ -69,6 +69,8 @@ done
 # every "info" command (the QAPI/HMP patch), CPUID (the target/i386 patch)
 # and the ACPI tables of pc and q35 (the acpi-build patch).
 q="$bdir/tests/qtest"
+# They find their reference data (tests/data/...) from QEMU's build folder.
+cd "$bdir" || exit 1
 run qom-test 900 "$q/qom-test"
 run device-introspect-test 900 "$q/device-introspect-test"
 run qmp-cmd-test 900 "$q/qmp-cmd-test"

@@ -150,6 +150,7 @@ static void gpa_map_apply(uint64_t first, uint64_t count, GpaOp op,
                           uint8_t bits)
 {
     bool running = runstate_is_running();
+    uint64_t restricted = hvpart_gpa_map.restricted;
     uint64_t pfn;
     CPUState *cs;
 
@@ -164,8 +165,9 @@ static void gpa_map_apply(uint64_t first, uint64_t count, GpaOp op,
             continue;
         }
         hvpart_gpa_map.pages[pfn] = bits;
+        restricted += (bits != HVPART_PAGE_RWX) - (old != HVPART_PAGE_RWX);
     }
-    gpa_map_recount();
+    qatomic_set(&hvpart_gpa_map.restricted, restricted);
     CPU_FOREACH(cs) {
         tlb_flush(cs);
     }

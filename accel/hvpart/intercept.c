@@ -38,7 +38,12 @@
 
 typedef struct HvpartVpState {
     CPUState *cs;
-    /* the TLB fill in progress: vCPU thread only */
+    /*
+     * The TLB fill in progress: vCPU thread only. Fills nest (the page walk
+     * probes page-table pages through the physical TLB, which may fill in
+     * turn): the outermost one is recorded.
+     */
+    int fill_depth;
     bool fill_active;
     bool fill_probe;
     vaddr fill_addr;
@@ -99,6 +104,7 @@ static G_NORETURN void hvpart_intercept(CPUState *cs, HvpartVpState *vs,
     int avail, mode, i;
 
     vs->fill_active = false;
+    vs->fill_depth = 0;
     /* Back to the start of the instruction: nothing of it has happened. */
     cpu_restore_state(cs, vs->fill_ra);
     linear = env->segs[R_CS].base + env->eip;
@@ -154,7 +160,7 @@ void hvpart_tlb_fill_begin(CPUState *cs, vaddr addr, bool probe,
 {
     HvpartVpState *vs = vp_state(cs);
 
-    if (vs) {
+    if (vs && vs->fill_depth++ == 0) {
         vs->fill_active = true;
         vs->fill_probe = probe;
         vs->fill_addr = addr;
@@ -166,7 +172,7 @@ void hvpart_tlb_fill_end(CPUState *cs)
 {
     HvpartVpState *vs = vp_state(cs);
 
-    if (vs) {
+    if (vs && vs->fill_depth > 0 && --vs->fill_depth == 0) {
         vs->fill_active = false;
     }
 }

@@ -9,6 +9,7 @@
 #include "qemu/bitmap.h"
 #include "qemu/iov.h"
 #include "qemu/main-loop.h"
+#include "qemu/rcu.h"
 #include "exec/address-spaces.h"
 #include "hw/synic/synic.h"
 #include "accel/hvpart/hvpart.h"
@@ -25,9 +26,19 @@ uint16_t vmbus_channel_index(VMBusChannel *chan)
     return chan->index;
 }
 
+/*
+ * Open, or rescinded while open: the guest still drives the rings until it
+ * closes the channel (Linux waits for its outstanding requests first).
+ */
+static bool vmbus_channel_live(VMBusChannel *chan)
+{
+    return chan->state == VMBUS_CHANNEL_OPEN ||
+           (chan->state == VMBUS_CHANNEL_RESCINDED && chan->ring_gpadl);
+}
+
 bool vmbus_channel_is_open(VMBusChannel *chan)
 {
-    return chan->state == VMBUS_CHANNEL_OPEN;
+    return vmbus_channel_live(chan);
 }
 
 uint32_t vmbus_channel_target_vp(VMBusChannel *chan)
@@ -47,13 +58,47 @@ VMBusChannel *vmbus_channel_by_relid(VMBusBridge *br, uint32_t relid)
     return NULL;
 }
 
+/*
+ * Whether [gpa, gpa + len) is guest RAM (not ROM, not MMIO): a guest's
+ * buffer descriptors may only name its memory, never a device's registers
+ * (reading those could have side effects).
+ */
+bool vmbus_gpa_is_ram(hwaddr gpa, hwaddr len)
+{
+    RCU_READ_LOCK_GUARD();
+
+    if (gpa + len < gpa) {
+        return false;
+    }
+    while (len) {
+        hwaddr xlat, plen = len;
+        MemoryRegion *mr = address_space_translate(&address_space_memory,
+                                                   gpa, &xlat, &plen, true,
+                                                   MEMTXATTRS_UNSPECIFIED);
+
+        if (!memory_region_is_ram(mr) || memory_region_is_rom(mr) ||
+            memory_region_is_ram_device(mr) || plen == 0) {
+            return false;
+        }
+        gpa += plen;
+        len -= plen;
+    }
+    return true;
+}
+
 MemTxResult vmbus_gpa_read(hwaddr gpa, void *buf, hwaddr len)
 {
+    if (!vmbus_gpa_is_ram(gpa, len)) {
+        return MEMTX_DECODE_ERROR;
+    }
     return hvpart_gpa_read(gpa, buf, len);
 }
 
 MemTxResult vmbus_gpa_write(hwaddr gpa, const void *buf, hwaddr len)
 {
+    if (!vmbus_gpa_is_ram(gpa, len)) {
+        return MEMTX_DECODE_ERROR;
+    }
     return hvpart_gpa_write(gpa, buf, len);
 }
 
@@ -144,7 +189,7 @@ static void vmbus_channel_notify_bh(void *opaque)
     VMBusChannel *chan = opaque;
     VMBusDeviceClass *vdc;
 
-    if (chan->state != VMBUS_CHANNEL_OPEN) {
+    if (!vmbus_channel_live(chan)) {
         return;
     }
     vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
@@ -288,7 +333,7 @@ int vmbus_channel_send(VMBusChannel *chan, uint16_t type, uint16_t flags,
     bool signal = false;
     int ret;
 
-    if (chan->state != VMBUS_CHANNEL_OPEN) {
+    if (!vmbus_channel_live(chan)) {
         return -EPIPE;
     }
     ret = vmbus_ring_write(&chan->out_ring, type, flags, trans_id, ext,
@@ -346,7 +391,7 @@ int vmbus_channel_recv(VMBusChannel *chan, uint8_t *buf, uint32_t buflen,
     bool signal = false;
     int ret;
 
-    if (chan->state != VMBUS_CHANNEL_OPEN) {
+    if (!vmbus_channel_live(chan)) {
         return -EPIPE;
     }
     vmbus_ring_mask_interrupts(&chan->in_ring);
@@ -384,7 +429,7 @@ int vmbus_channel_recv(VMBusChannel *chan, uint8_t *buf, uint32_t buflen,
         if (vmbus_ring_publish_read(&chan->in_ring)) {
             signal = true;
         }
-        if (chan->state != VMBUS_CHANNEL_OPEN) {
+        if (!vmbus_channel_live(chan)) {
             return handled;             /* closed by the handler */
         }
     }
@@ -416,10 +461,23 @@ static int vmbus_relid_alloc(VMBusBridge *br)
     return relid;
 }
 
+static VMBusChannel *vmbus_channel_create(VMBusBridge *br, VMBusDevice *dev,
+                                          uint16_t index, uint32_t relid)
+{
+    VMBusChannel *chan = g_new0(VMBusChannel, 1);
+
+    chan->dev = dev;
+    chan->index = index;
+    chan->relid = relid;
+    chan->state = VMBUS_CHANNEL_UNOFFERED;
+    chan->notify_bh = qemu_bh_new(vmbus_channel_notify_bh, chan);
+    QTAILQ_INSERT_TAIL(&br->channels, chan, link);
+    return chan;
+}
+
 VMBusChannel *vmbus_channel_new(VMBusDevice *dev, uint16_t index)
 {
     VMBusBridge *br = vmbus_bridge();
-    VMBusChannel *chan;
     int relid;
 
     if (!br) {
@@ -429,13 +487,34 @@ VMBusChannel *vmbus_channel_new(VMBusDevice *dev, uint16_t index)
     if (relid < 0) {
         return NULL;
     }
-    chan = g_new0(VMBusChannel, 1);
-    chan->dev = dev;
-    chan->index = index;
-    chan->relid = relid;
-    chan->state = VMBUS_CHANNEL_UNOFFERED;
-    chan->notify_bh = qemu_bh_new(vmbus_channel_notify_bh, chan);
-    QTAILQ_INSERT_TAIL(&br->channels, chan, link);
+    return vmbus_channel_create(br, dev, index, relid);
+}
+
+/*
+ * Incoming migration: the guest had sub-channel @index of the device with
+ * instance @uuid under @relid. Sub-channels exist on request of the guest,
+ * so the destination creates them here, in order, with the same relid.
+ */
+VMBusChannel *vmbus_channel_restore_sub(VMBusBridge *br, const uint8_t *uuid,
+                                        uint16_t index, uint32_t relid)
+{
+    VMBusChannel *chan;
+    VMBusDevice *dev = NULL;
+
+    QTAILQ_FOREACH(chan, &br->channels, link) {
+        if (chan->index == 0 &&
+            !memcmp(chan->dev->instance_id.data, uuid, 16)) {
+            dev = chan->dev;
+        }
+    }
+    if (!dev || index != dev->num_channels ||
+        index >= VMBUS_MAX_CHANNELS_PER_DEVICE || relid == 0 ||
+        relid > VMBUS_RELID_MAX || test_bit(relid, br->relids)) {
+        return NULL;
+    }
+    set_bit(relid, br->relids);
+    chan = vmbus_channel_create(br, dev, index, relid);
+    dev->channels[dev->num_channels++] = chan;
     return chan;
 }
 

@@ -123,6 +123,8 @@ void vmbus_server_gpadl_put(VMBusBridge *br, VMBusGpadlEntry *ge);
 
 /* vmbus-channel.c */
 VMBusChannel *vmbus_channel_new(VMBusDevice *dev, uint16_t index);
+VMBusChannel *vmbus_channel_restore_sub(VMBusBridge *br, const uint8_t *uuid,
+                                        uint16_t index, uint32_t relid);
 void vmbus_channel_free(VMBusChannel *chan);
 VMBusChannel *vmbus_channel_by_relid(VMBusBridge *br, uint32_t relid);
 int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,

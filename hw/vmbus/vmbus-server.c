@@ -82,7 +82,9 @@ static void vmbus_send_offer(VMBusBridge *br, VMBusChannel *chan)
     vmbus_fill_guid(&offer.if_type, &type_id);
     vmbus_fill_guid(&offer.if_instance, &chan->dev->instance_id);
     offer.chn_flags = cpu_to_le16(vdc->offer_flags);
-    offer.mmio_megabytes = cpu_to_le16(vdc->mmio_megabytes);
+    offer.mmio_megabytes = cpu_to_le16(chan->dev->mmio_megabytes ?
+                                       chan->dev->mmio_megabytes :
+                                       vdc->mmio_megabytes);
     offer.sub_channel_index = cpu_to_le16(chan->index);
     offer.child_relid = cpu_to_le32(chan->relid);
     /* No monitor pages: the guest signals with HvSignalEvent. */
@@ -152,11 +154,24 @@ static void vmbus_gpadl_release(VMBusBridge *br, VMBusGpadlEntry *ge)
     g_free(ge);
 }
 
+static void vmbus_send_gpadl_torndown(VMBusBridge *br, uint32_t id)
+{
+    VMBusMsgGpadlTorndown reply = { 0 };
+
+    reply.header.msgtype = cpu_to_le32(VMBUS_MSGTYPE_GPADL_TORNDOWN);
+    reply.gpadl_id = cpu_to_le32(id);
+    vmbus_server_post(br, &reply, sizeof(reply));
+}
+
 void vmbus_server_gpadl_put(VMBusBridge *br, VMBusGpadlEntry *ge)
 {
     assert(ge->users > 0);
     if (--ge->users == 0 && ge->torn_down) {
+        /* The last user let go: now the guest may have its pages back. */
+        uint32_t id = ge->gpadl->id;
+
         vmbus_gpadl_release(br, ge);
+        vmbus_send_gpadl_torndown(br, id);
     }
 }
 
@@ -333,21 +348,23 @@ static void vmbus_handle_gpadl_teardown(VMBusBridge *br, const void *msg)
 {
     const VMBusMsgGpadlTeardown *td = msg;
     uint32_t id = le32_to_cpu(td->gpadl_id);
-    VMBusMsgGpadlTorndown reply = { 0 };
     VMBusGpadlEntry *ge = vmbus_gpadl_find(br, id);
 
+    trace_vmbus_gpadl_teardown(id);
     if (!ge) {
         trace_vmbus_gpadl_bad(id, "teardown of an unknown GPADL");
     } else if (ge->users) {
-        /* Still a ring of an open channel: freed when that closes. */
+        /*
+         * Still in use (a ring of an open channel, a VSP's buffer): the
+         * host may still write the pages, so the guest gets them back,
+         * with the answer, once the last user lets go.
+         */
         ge->torn_down = true;
+        return;
     } else {
         vmbus_gpadl_release(br, ge);
     }
-    trace_vmbus_gpadl_teardown(id);
-    reply.header.msgtype = cpu_to_le32(VMBUS_MSGTYPE_GPADL_TORNDOWN);
-    reply.gpadl_id = cpu_to_le32(id);
-    vmbus_server_post(br, &reply, sizeof(reply));
+    vmbus_send_gpadl_torndown(br, id);
 }
 
 /* Channels */
@@ -976,6 +993,9 @@ static int vmbus_server_load_blob(VMBusBridge *br)
         gpadl = blob_get32(&r);
         offset = blob_get32(&r);
         chan = vmbus_channel_by_instance(br, uuid, index);
+        if (!chan && !r.bad && index > 0) {
+            chan = vmbus_channel_restore_sub(br, uuid, index, relid);
+        }
         if (r.bad || !chan || chan->relid != relid) {
             error_report("hvpart vmbus: incoming channel %u has no "
                          "matching device here", relid);

@@ -67,6 +67,8 @@ struct VMBusDevice {
     DeviceState parent_obj;
 
     QemuUUID instance_id;
+    /* MMIO megabytes for the offer; 0: the class's (vsp_realize sets it) */
+    uint16_t mmio_megabytes;
     /* device_del seen: the device goes when the guest released it */
     bool unplug_requested;
     /* Number of channels: 1 (primary) + sub-channels offered so far */
@@ -116,7 +118,11 @@ typedef bool VMBusPacketFn(VMBusChannel *chan, const VMBusRingPacket *pkt,
 int vmbus_channel_recv(VMBusChannel *chan, uint8_t *buf, uint32_t buflen,
                        VMBusPacketFn *fn, void *opaque);
 
-/* Guest physical pages for data transfer (GPA_DIRECT, GPADLs). */
+/*
+ * Guest physical pages for data transfer (GPA_DIRECT, GPADLs): guest RAM
+ * only; anything else (MMIO, ROM, holes) fails.
+ */
+bool vmbus_gpa_is_ram(hwaddr gpa, hwaddr len);
 MemTxResult vmbus_gpa_read(hwaddr gpa, void *buf, hwaddr len);
 MemTxResult vmbus_gpa_write(hwaddr gpa, const void *buf, hwaddr len);
 
