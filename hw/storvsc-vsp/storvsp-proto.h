@@ -112,7 +112,7 @@ typedef struct StorvspChannelProperties {
  * the sense data.
  */
 typedef struct StorvspScsiRequest {
-    uint16_t length;                    /* of this structure, as the guest has it */
+    uint16_t length;                    /* of this structure */
     uint8_t srb_status;                 /* STORVSP_SRB_STATUS_* (answer) */
     uint8_t scsi_status;                /* SAM status (answer) */
     uint8_t port_number;
@@ -120,7 +120,7 @@ typedef struct StorvspScsiRequest {
     uint8_t target_id;
     uint8_t lun;
     uint8_t cdb_length;
-    uint8_t sense_info_length;          /* request: room; answer: bytes */
+    uint8_t sense_info_length;          /* request: room; answer: used */
     uint8_t data_in;                    /* STORVSP_DATA_* */
     uint8_t reserved;
     uint32_t data_transfer_length;      /* request: buffer; answer: moved */

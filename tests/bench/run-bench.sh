@@ -67,3 +67,6 @@ done
             "$(echo "scale=6; $h / $t" | bc)"
     done
 } | tee "$out/summary.txt"
+
+# Partition semantics: intercept round trip, rights on 1 % / 50 % of pages.
+"$top/tests/bench/bench-partition.sh"

@@ -34,7 +34,7 @@ required_modules="hv_vmbus hv_utils"
 # hyperv_drm).
 wanted_modules="hv_storvsc hv_netvsc hyperv_drm hyperv_fb hid_hyperv
     hyperv_keyboard virtio_pci virtio_blk virtio_net ata_piix e1000 tulip
-    sd_mod sr_mod dummy"
+    sd_mod sr_mod dummy evdev"
 
 # Fixed timestamp for every file of the initramfs, so that the archive only
 # changes when its content does.
@@ -136,6 +136,7 @@ guest_inputs() {
     # Everything whose change must rebuild the initramfs, in a fixed order.
     printf '%s\n' "$guest_src/mkguest.sh" "$guest_src/init" \
         "$guest_src/hvtest-lib.sh" "$guest_src/poweroff"
+    printf '%s\n' "$guest_src/udhcpc.script"
     find "$guest_src/scripts" -maxdepth 1 -name '*.sh' -type f | LC_ALL=C sort
 }
 stamp_value=$(
@@ -265,6 +266,9 @@ install -m 0755 "$guest_src/init" "$root/init"
 install -m 0755 "$guest_src/poweroff" "$root/sbin/poweroff"
 ln -s poweroff "$root/sbin/reboot"
 install -m 0644 "$guest_src/hvtest-lib.sh" "$root/lib/hvtest-lib.sh"
+# udhcpc's event script: it configures the interface with the lease.
+install -D -m 0755 "$guest_src/udhcpc.script" \
+    "$root/etc/udhcpc/default.script"
 for s in "$guest_src"/scripts/*.sh; do
     install -m 0755 "$s" "$root/hvtest/$(basename "$s")"
 done

@@ -1,0 +1,612 @@
+/*
+ * Synthetic SCSI ("-device vmbus-scsi") with an unmodified Linux guest
+ * (Debian 12's 6.1 kernel, hv_storvsc) under -accel hvpart.
+ *
+ * /hvpart/storage/disks: two controllers with disks, a CD-ROM and small
+ * LUNs at chosen addresses. hv_storvsc binds both; every device shows up
+ * at the expected C:T:L below its own controller's SCSI host. On the disks
+ * of each image format qemu-img makes (raw, fixed and dynamic VHD, VHDX),
+ * the guest writes pseudo-random data to the raw disk, drops its caches
+ * and reads it back with the same sha256; after QEMU exits, the host
+ * finds the same sha256 in the image. A disk on a discard=unmap drive is
+ * discarded by the guest and its image file loses its blocks.
+ *
+ * /hvpart/storage/hotplug: device_add and device_del of disks on a running
+ * guest, and of a whole controller (after its disks), make the guest see
+ * the devices appear and disappear.
+ *
+ * Environment: as for every hvpart qtest (see hvpart-guest-util.h), plus
+ * QTEST_QEMU_IMG (default: qemu-img next to QTEST_QEMU_BINARY; without it
+ * only raw images are tested) and HVPART_STORAGE_MB (data test size,
+ * default 256).
+ *
+ * Copyright (c) 2025 qemu-hvpart contributors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include <sys/stat.h>
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "hvpart-guest-util.h"
+
+#define GUEST_MACHINE "-machine q35 -m 1G -smp 2"
+#define GUEST_MODS "hvtest.mods=hv_vmbus,hv_storvsc,sd_mod,sr_mod"
+
+/* Instance GUIDs of the test's controllers */
+#define CTRL_A "6b1c1c0e-8d5e-4a44-9c1f-3a5e6f0d2a01"
+#define CTRL_B "6b1c1c0e-8d5e-4a44-9c1f-3a5e6f0d2a02"
+
+/* SCSI peripheral device types (sysfs "type") */
+#define TYPE_DISK 0
+#define TYPE_ROM 5
+
+#define DEFAULT_DATA_MB 256
+#define SMALL_BYTES (1024u * 1024u)
+#define DISCARD_MB 16
+
+/* sha256 of one MiB of zeroes: what a fresh null-co disk reads */
+#define SHA256_ZERO_MIB \
+    "30e14955ebf1352266dc2ff8067e68104607e750abb9d3b36582b8af909fcb58"
+
+typedef enum DiskKind {
+    DISK_IMAGE,                 /* an image file made by the test */
+    DISK_NULL,                  /* null-co: reads zeroes, small */
+    DISK_CDROM,                 /* scsi-cd without a medium */
+} DiskKind;
+
+typedef struct TestDisk {
+    const char *name;           /* drive id and image file name */
+    DiskKind kind;
+    const char *format;         /* image format (qemu-img -f) */
+    const char *create_opts;    /* qemu-img create -o, or NULL */
+    const char *ctrl;           /* instance-id of the controller */
+    int target;
+    int lun;
+    bool data;                  /* random data written and read back */
+    bool discard;               /* filled by the host, discarded by the guest */
+    char *path;                 /* image file */
+} TestDisk;
+
+static TestDisk storage_disks[] = {
+    { "raw", DISK_IMAGE, "raw", NULL, CTRL_A, 0, 0, .data = true },
+    { "vhd-fixed", DISK_IMAGE, "vpc", "subformat=fixed,force_size=on",
+      CTRL_A, 0, 1, .data = true },
+    { "vhd-dynamic", DISK_IMAGE, "vpc", "subformat=dynamic,force_size=on",
+      CTRL_A, 0, 2, .data = true },
+    { "vhdx", DISK_IMAGE, "vhdx", NULL, CTRL_A, 0, 3, .data = true },
+    { "cdrom", DISK_CDROM, NULL, NULL, CTRL_A, 0, 9 },
+    { "target1", DISK_NULL, NULL, NULL, CTRL_A, 1, 4 },
+    { "discard", DISK_IMAGE, "raw", NULL, CTRL_B, 0, 0, .discard = true },
+    { "b7", DISK_NULL, NULL, NULL, CTRL_B, 0, 7 },
+    { "b64", DISK_NULL, NULL, NULL, CTRL_B, 0, 64 },
+    { "b254", DISK_NULL, NULL, NULL, CTRL_B, 0, 254 },
+};
+
+static unsigned data_mb(void)
+{
+    const char *env = g_getenv("HVPART_STORAGE_MB");
+    unsigned mb = env ? atoi(env) : DEFAULT_DATA_MB;
+
+    return mb >= 2 ? mb : DEFAULT_DATA_MB;
+}
+
+/* qemu-img of this build, or NULL */
+static char *qemu_img_path(void)
+{
+    const char *env = g_getenv("QTEST_QEMU_IMG");
+    const char *qemu = g_getenv("QTEST_QEMU_BINARY");
+    g_autofree char *dir = NULL;
+    char *path;
+
+    if (env) {
+        return g_strdup(env);
+    }
+    if (!qemu) {
+        return NULL;
+    }
+    dir = g_path_get_dirname(qemu);
+    path = g_build_filename(dir, "qemu-img", NULL);
+    if (!g_file_test(path, G_FILE_TEST_IS_EXECUTABLE)) {
+        g_free(path);
+        return NULL;
+    }
+    return path;
+}
+
+static void run_qemu_img(const char *const *argv)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *out = NULL, *errout = NULL;
+    int status;
+
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                 &out, &errout, &status, &err);
+    g_assert_no_error(err);
+    if (!g_spawn_check_exit_status(status, &err)) {
+        g_error("%s %s: %s", argv[0], argv[1], errout);
+    }
+}
+
+static char *image_create(const char *qemu_img, const char *dir,
+                          const TestDisk *d, unsigned mb)
+{
+    char *path = g_strdup_printf("%s/%s.img", dir, d->name);
+    g_autofree char *size = g_strdup_printf("%uM", mb);
+    const char *argv[] = {
+        qemu_img, "create", "-q", "-f", d->format, path, size, NULL, NULL,
+        NULL
+    };
+
+    if (d->create_opts) {
+        argv[6] = "-o";
+        argv[7] = d->create_opts;
+        argv[8] = size;
+    }
+    run_qemu_img(argv);
+    return path;
+}
+
+static char *raw_create(const char *dir, const TestDisk *d, unsigned mb,
+                        int fill)
+{
+    char *path = g_strdup_printf("%s/%s.img", dir, d->name);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    unsigned i;
+
+    g_assert(fd >= 0);
+    if (fill >= 0) {
+        memset(buf, fill, MiB);
+        for (i = 0; i < mb; i++) {
+            g_assert_cmpint(write(fd, buf, MiB), ==, MiB);
+        }
+    } else {
+        g_assert_cmpint(ftruncate(fd, (off_t)mb * MiB), ==, 0);
+    }
+    close(fd);
+    return path;
+}
+
+/* sha256 of the first @mb MiB of a raw file */
+static char *sha256_of_file(const char *path, unsigned mb)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    int fd = open(path, O_RDONLY);
+    unsigned i;
+
+    g_assert(fd >= 0);
+    for (i = 0; i < mb; i++) {
+        g_assert_cmpint(read(fd, buf, MiB), ==, MiB);
+        g_checksum_update(sum, buf, MiB);
+    }
+    close(fd);
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+/* sha256 of the first @mb MiB of the disk an image holds */
+static char *sha256_of_image(const char *qemu_img, const TestDisk *d,
+                             unsigned mb)
+{
+    g_autofree char *raw = NULL;
+    const char *argv[] = {
+        qemu_img, "convert", "-q", "-f", d->format, "-O", "raw", d->path,
+        NULL, NULL
+    };
+    char *sha;
+
+    if (g_str_equal(d->format, "raw")) {
+        return sha256_of_file(d->path, mb);
+    }
+    raw = g_strdup_printf("%s.raw", d->path);
+    argv[8] = raw;
+    run_qemu_img(argv);
+    sha = sha256_of_file(raw, mb);
+    unlink(raw);
+    return sha;
+}
+
+/* Whether the file system under @dir can punch holes (for discard). */
+static bool dir_can_punch_holes(const char *dir)
+{
+    g_autofree char *path = g_build_filename(dir, "punch-probe", NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    bool ok;
+
+    g_assert(fd >= 0);
+    ok = ftruncate(fd, MiB) == 0 &&
+         fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                   64 * KiB) == 0;
+    close(fd);
+    unlink(path);
+    return ok;
+}
+
+static uint64_t file_allocated_bytes(const char *path)
+{
+    struct stat st;
+
+    g_assert_cmpint(stat(path, &st), ==, 0);
+    return (uint64_t)st.st_blocks * 512;
+}
+
+/* The command-line options that attach @d */
+static char *disk_args(const TestDisk *d)
+{
+    const char *bus = g_str_equal(d->ctrl, CTRL_A) ? "scsi0.0" : "scsi1.0";
+
+    switch (d->kind) {
+    case DISK_IMAGE:
+        return g_strdup_printf(
+            " -drive if=none,id=%s,file=%s,format=%s,discard=unmap"
+            " -device scsi-hd,bus=%s,scsi-id=%d,lun=%d,drive=%s",
+            d->name, d->path, d->format, bus, d->target, d->lun, d->name);
+    case DISK_NULL:
+        return g_strdup_printf(
+            " -blockdev driver=null-co,node-name=%s,size=%u,read-zeroes=on"
+            " -device scsi-hd,bus=%s,scsi-id=%d,lun=%d,drive=%s",
+            d->name, SMALL_BYTES, bus, d->target, d->lun, d->name);
+    case DISK_CDROM:
+        return g_strdup_printf(" -device scsi-cd,bus=%s,scsi-id=%d,lun=%d",
+                               bus, d->target, d->lun);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * The guest's line "HVTEST: @what ... controller=@ctrl" whose hctl ends in
+ * ":0:@target:@lun" (the SCSI host number H is the guest's to choose), or
+ * NULL.
+ */
+static const HvGuestLine *find_device_line(GPtrArray *lines, const char *ctrl,
+                                           int target, int lun)
+{
+    g_autofree char *ctl = g_strdup_printf(":0:%d:%d", target, lun);
+    guint i;
+
+    for (i = 0; i < lines->len; i++) {
+        const HvGuestLine *line = g_ptr_array_index(lines, i);
+        g_autofree char *c = hvguest_line_field(line->text, "controller");
+        g_autofree char *hctl = hvguest_line_field(line->text, "hctl");
+
+        if (c && hctl && g_str_equal(c, ctrl) && g_str_has_suffix(hctl, ctl) &&
+            strchr(hctl, ':') == hctl + strlen(hctl) - strlen(ctl)) {
+            return line;
+        }
+    }
+    return NULL;
+}
+
+static int host_number(const HvGuestLine *line)
+{
+    g_autofree char *hctl = hvguest_line_field(line->text, "hctl");
+
+    g_assert_nonnull(hctl);
+    return atoi(hctl);
+}
+
+static void test_storage_disks(void)
+{
+    static const char *const devices[] = {
+        "vmbus-scsi", "scsi-hd", "scsi-cd", NULL
+    };
+    unsigned mb = data_mb();
+    g_autofree char *qemu_img = qemu_img_path();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = NULL;
+    g_autoptr(GString) args = g_string_new(GUEST_MACHINE);
+    g_autofree char *cmdline = NULL;
+    g_autoptr(GPtrArray) devs = NULL;
+    g_autoptr(GPtrArray) data_lines = NULL;
+    const HvGuestLine *boot, *listed, *done;
+    g_autofree char *count = NULL;
+    int host_a = -1, host_b = -1, ndevices = 0;
+    bool can_punch;
+    uint64_t discard_before = 0;
+    size_t i;
+    HvGuest *g;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    dir = g_dir_make_tmp("hvpart-storage-XXXXXX", &err);
+    g_assert_no_error(err);
+    can_punch = dir_can_punch_holes(dir);
+    if (!qemu_img) {
+        g_test_message("no qemu-img: only raw images are tested");
+    }
+
+    g_string_append(args, " -device vmbus-scsi,id=scsi0,instance-id=" CTRL_A
+                          " -device vmbus-scsi,id=scsi1,instance-id=" CTRL_B);
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        TestDisk *d = &storage_disks[i];
+        g_autofree char *a = NULL;
+
+        d->path = NULL;
+        if (d->kind == DISK_IMAGE) {
+            if (d->discard) {
+                d->path = raw_create(dir, d, DISCARD_MB, 0xa5);
+                discard_before = file_allocated_bytes(d->path);
+            } else if (g_str_equal(d->format, "raw")) {
+                d->path = raw_create(dir, d, mb, -1);
+            } else if (qemu_img) {
+                d->path = image_create(qemu_img, dir, d, mb);
+            } else {
+                continue;
+            }
+        }
+        a = disk_args(d);
+        g_string_append(args, a);
+        ndevices++;
+    }
+    cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE " " GUEST_MODS
+                              " hvtest.script=storage hvtest.storage.mb=%u"
+                              " hvtest.storage.devices=%d"
+                              " hvtest.storage.discard=1", mb, ndevices);
+
+    g = hvguest_start("hvpart", args->str, cmdline);
+    if (!g) {
+        return;
+    }
+    boot = hvguest_expect_line(g, "HVTEST: boot", HVGUEST_TIMEOUT_S);
+    hvguest_expect_line(g, "HVTEST: modprobe hv_storvsc rc=0",
+                        HVGUEST_TIMEOUT_S);
+
+    /* Enumeration: every device below its own controller, at C:T:L. */
+    count = hvguest_wait_value(g, "scsi-devices", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(count);
+    listed = hvguest_find_line(g, "HVTEST: scsi-devices=");
+    g_test_message("guest listed %s SCSI devices %.1f s after /init", count,
+                   hvguest_seconds_between(boot, listed));
+    devs = hvguest_lines_matching(g, "HVTEST: scsi-dev ");
+    for (i = 0; i < devs->len; i++) {
+        g_test_message("guest: %s",
+                       ((HvGuestLine *)g_ptr_array_index(devs, i))->text);
+    }
+    g_assert_cmpint(atoi(count), ==, ndevices);
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        const TestDisk *d = &storage_disks[i];
+        const HvGuestLine *line;
+        g_autofree char *type = NULL;
+        g_autofree char *block = NULL;
+        int *host;
+
+        if (d->kind == DISK_IMAGE && !d->path) {
+            continue;
+        }
+        line = find_device_line(devs, d->ctrl, d->target, d->lun);
+        if (!line) {
+            g_error("no SCSI device %s at 0:%d:%d of controller %s", d->name,
+                    d->target, d->lun, d->ctrl);
+        }
+        type = hvguest_line_field(line->text, "type");
+        block = hvguest_line_field(line->text, "block");
+        g_assert_cmpint(atoi(type), ==,
+                        d->kind == DISK_CDROM ? TYPE_ROM : TYPE_DISK);
+        g_assert_cmpstr(block, !=, "none");
+        host = g_str_equal(d->ctrl, CTRL_A) ? &host_a : &host_b;
+        if (*host < 0) {
+            *host = host_number(line);
+        }
+        g_assert_cmpint(host_number(line), ==, *host);
+    }
+    g_assert_cmpint(host_a, !=, host_b);
+
+    /* Data: the guest's two hashes agree, line by line as they come. */
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        TestDisk *d = &storage_disks[i];
+        g_autofree char *needle = NULL;
+        const HvGuestLine *line;
+        g_autofree char *written = NULL, *read = NULL, *ws = NULL;
+        g_autofree char *rs = NULL, *rc = NULL;
+
+        if (!d->data || !d->path) {
+            continue;
+        }
+        needle = g_strdup_printf("HVTEST: disk-data hctl=%d:0:%d:%d ",
+                                 g_str_equal(d->ctrl, CTRL_A) ? host_a
+                                                              : host_b,
+                                 d->target, d->lun);
+        line = hvguest_expect_line(g, needle, 2 * HVGUEST_TIMEOUT_S);
+        written = hvguest_line_field(line->text, "written");
+        read = hvguest_line_field(line->text, "read");
+        ws = hvguest_line_field(line->text, "write-s");
+        rs = hvguest_line_field(line->text, "read-s");
+        rc = hvguest_line_field(line->text, "write-rc");
+        g_test_message("%s: %u MiB written in %s s, read and hashed in %s s",
+                       d->name, mb, ws, rs);
+        g_assert_cmpstr(rc, ==, "0");
+        g_assert_cmpstr(written, ==, read);
+    }
+
+    /* Discard: the guest's blkdiscard reaches the image file. */
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        const TestDisk *d = &storage_disks[i];
+        g_autofree char *needle = NULL;
+        const HvGuestLine *line;
+        g_autofree char *rc = NULL;
+
+        if (!d->discard) {
+            continue;
+        }
+        needle = g_strdup_printf("HVTEST: disk-discard hctl=%d:0:%d:%d ",
+                                 g_str_equal(d->ctrl, CTRL_A) ? host_a
+                                                              : host_b,
+                                 d->target, d->lun);
+        line = hvguest_expect_line(g, needle, HVGUEST_TIMEOUT_S);
+        rc = hvguest_line_field(line->text, "rc");
+        g_assert_cmpstr(rc, ==, "0");
+    }
+
+    done = hvguest_expect_line(g, "HVTEST: done rc=", 2 * HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(strstr(done->text, "HVTEST: done rc=0"));
+    g_test_message("guest script ran for %.1f s",
+                   hvguest_seconds_between(boot, done));
+    g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
+
+    /* The host reads the same data from the images. */
+    data_lines = hvguest_lines_matching(g, "HVTEST: disk-data ");
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        TestDisk *d = &storage_disks[i];
+        const HvGuestLine *line;
+        g_autofree char *written = NULL, *host_sha = NULL;
+
+        if (!d->data || !d->path) {
+            continue;
+        }
+        line = find_device_line(data_lines, d->ctrl, d->target, d->lun);
+        g_assert_nonnull(line);
+        written = hvguest_line_field(line->text, "written");
+        host_sha = sha256_of_image(qemu_img, d, mb);
+        g_test_message("%s (%s): host sha256 %s", d->name, d->format,
+                       host_sha);
+        g_assert_cmpstr(host_sha, ==, written);
+    }
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        const TestDisk *d = &storage_disks[i];
+        uint64_t after;
+
+        if (!d->discard) {
+            continue;
+        }
+        after = file_allocated_bytes(d->path);
+        g_test_message("%s: %" PRIu64 " KiB allocated before the guest's "
+                       "discard, %" PRIu64 " KiB after", d->name,
+                       discard_before / KiB, after / KiB);
+        if (can_punch) {
+            g_assert_cmpuint(after, <, discard_before / 2);
+        }
+    }
+
+    hvguest_quit(g);
+    for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
+        if (storage_disks[i].path) {
+            unlink(storage_disks[i].path);
+            g_free(storage_disks[i].path);
+            storage_disks[i].path = NULL;
+        }
+    }
+    rmdir(dir);
+}
+
+/* blockdev-add of a small null-co node named @node */
+static void add_null_node(QTestState *qts, const char *node)
+{
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'blockdev-add', 'arguments': {"
+        " 'driver': 'null-co', 'node-name': %s, 'size': %u,"
+        " 'read-zeroes': true } }", node, SMALL_BYTES);
+}
+
+static const HvGuestLine *expect_added(HvGuest *g, guint *pos,
+                                       const char *ctrl, int lun)
+{
+    g_autofree char *ctl = g_strdup_printf(":0:0:%d ", lun);
+    g_autofree char *c = NULL;
+    g_autofree char *sha = NULL;
+    const HvGuestLine *line;
+
+    line = hvguest_wait_line_from(g, pos, "HVTEST: scsi-added ",
+                                  HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(line);
+    g_test_message("guest: %s", line->text);
+    g_assert_nonnull(strstr(line->text, ctl));
+    c = hvguest_line_field(line->text, "controller");
+    g_assert_cmpstr(c, ==, ctrl);
+    sha = hvguest_line_field(line->text, "sha256-1m");
+    g_assert_cmpstr(sha, ==, SHA256_ZERO_MIB);
+    return line;
+}
+
+static void expect_removed(HvGuest *g, guint *pos, int host, int lun)
+{
+    g_autofree char *needle = g_strdup_printf("HVTEST: scsi-removed "
+                                              "hctl=%d:0:0:%d", host, lun);
+    const HvGuestLine *line = hvguest_wait_line_from(g, pos, needle,
+                                                     HVGUEST_TIMEOUT_S);
+
+    g_assert_nonnull(line);
+    g_test_message("guest: %s", line->text);
+}
+
+static void test_storage_hotplug(void)
+{
+    static const char *const devices[] = { "vmbus-scsi", "scsi-hd", NULL };
+    g_autofree char *needle = NULL;
+    const HvGuestLine *line;
+    QTestState *qts;
+    int host_a, host_b;
+    guint pos = 0;
+    HvGuest *g;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    g = hvguest_start("hvpart",
+                      GUEST_MACHINE
+                      " -device vmbus-scsi,id=scsi0,instance-id=" CTRL_A
+                      " -blockdev driver=null-co,node-name=n0,size=1048576,"
+                      "read-zeroes=on"
+                      " -device scsi-hd,bus=scsi0.0,lun=0,drive=n0,id=disk0",
+                      HVGUEST_CMDLINE_BASE " " GUEST_MODS
+                      " hvtest.script=storage hvtest.storage.devices=1"
+                      " hvtest.storage.hotplug=2");
+    if (!g) {
+        return;
+    }
+    qts = hvguest_qts(g);
+    line = hvguest_expect_line(g, "HVTEST: scsi-dev ", HVGUEST_TIMEOUT_S);
+    host_a = host_number(line);
+    hvguest_expect_line(g, "HVTEST: hotplug-watch", HVGUEST_TIMEOUT_S);
+    pos = hvguest_line_count(g);
+
+    /* A disk comes: the controller asks the guest to rescan its bus. */
+    add_null_node(qts, "n17");
+    qtest_qmp_device_add(qts, "scsi-hd", "disk17",
+                         "{'bus': 'scsi0.0', 'lun': 17, 'drive': 'n17'}");
+    expect_added(g, &pos, CTRL_A, 17);
+
+    /* A disk goes: the guest finds LUN 0 gone when it rescans. */
+    qtest_qmp_device_del(qts, "disk0");
+    expect_removed(g, &pos, host_a, 0);
+
+    /* A controller with a disk comes: a new VMBus offer. */
+    qtest_qmp_device_add(qts, "vmbus-scsi", "scsi1",
+                         "{'instance-id': '" CTRL_B "'}");
+    add_null_node(qts, "n3");
+    qtest_qmp_device_add(qts, "scsi-hd", "disk3",
+                         "{'bus': 'scsi1.0', 'lun': 3, 'drive': 'n3'}");
+    line = expect_added(g, &pos, CTRL_B, 3);
+    host_b = host_number(line);
+    g_assert_cmpint(host_b, !=, host_a);
+
+    /*
+     * ... and goes: its disk first, then the controller, whose offer is
+     * rescinded. (Hyper-V never rescinds a SCSI controller that still has
+     * disks, and Linux does not survive it: sd_remove() then flushes the
+     * disk's cache through a channel it may no longer write to.)
+     */
+    qtest_qmp_device_del(qts, "disk3");
+    expect_removed(g, &pos, host_b, 3);
+    qtest_qmp_device_del(qts, "scsi1");
+    needle = g_strdup_printf("HVTEST: scsi-host-removed host=host%d", host_b);
+    g_assert_nonnull(hvguest_wait_line_from(g, &pos, needle,
+                                            HVGUEST_TIMEOUT_S));
+
+    hvguest_expect_line(g, "HVTEST: hotplug-done", HVGUEST_TIMEOUT_S);
+    line = hvguest_expect_line(g, "HVTEST: done rc=", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(strstr(line->text, "HVTEST: done rc=0"));
+    g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
+    hvguest_quit(g);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/hvpart/storage/disks", test_storage_disks);
+    qtest_add_func("/hvpart/storage/hotplug", test_storage_hotplug);
+    return g_test_run();
+}
