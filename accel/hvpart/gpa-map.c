@@ -22,6 +22,7 @@
 #include "migration/vmstate.h"
 #include "system/cpus.h"
 #include "system/hvpart.h"
+#include "system/numa.h"
 #include "system/runstate.h"
 #include "accel/hvpart/hvpart.h"
 #include "accel/hvpart/hvpart-internal.h"
@@ -78,6 +79,48 @@ static bool gpa_map_init(Error **errp)
     hvpart_gpa_map.mig_npages = hvpart_gpa_map.npages;
     hvpart_gpa_map.pages = g_malloc(hvpart_gpa_map.npages);
     memset(hvpart_gpa_map.pages, HVPART_PAGE_RWX, hvpart_gpa_map.npages);
+    return true;
+}
+
+/*
+ * The NUMA node of a RAM page: nodes take the RAM in order, below 4 GiB
+ * first, then above (as QEMU's ACPI SRAT describes them).
+ */
+static uint32_t pfn_node(uint64_t pfn)
+{
+    NumaState *numa = current_machine->numa_state;
+    uint64_t off, end = 0;
+    int i;
+
+    if (!numa || numa->num_nodes <= 1) {
+        return 0;
+    }
+    off = pfn < hvpart_gpa_map.below_4g_pages ? pfn :
+          pfn - gpa_4g_pfn() + hvpart_gpa_map.below_4g_pages;
+    off <<= HVPART_PAGE_SHIFT;
+    for (i = 0; i < numa->num_nodes; i++) {
+        end += numa->nodes[i].node_mem;
+        if (off < end) {
+            return i;
+        }
+    }
+    return numa->num_nodes - 1;
+}
+
+/* With @has_node, every page of the range must be in that node. */
+static bool gpa_range_node(uint64_t first, uint64_t count, bool has_node,
+                           uint32_t node, Error **errp)
+{
+    uint64_t pfn;
+
+    for (pfn = first; has_node && pfn < first + count; pfn++) {
+        if (pfn_node(pfn) != node) {
+            error_setg(errp, "'node' %u: the range covers 0x%" PRIx64
+                       ", which is memory of node %u", node,
+                       pfn << HVPART_PAGE_SHIFT, pfn_node(pfn));
+            return false;
+        }
+    }
     return true;
 }
 
@@ -179,28 +222,33 @@ static void gpa_map_apply(uint64_t first, uint64_t count, GpaOp op,
 }
 
 void qmp_hvpart_gpa_set_access(uint64_t gpa, uint64_t size,
-                               HvpartAccess access, Error **errp)
+                               HvpartAccess access, bool has_node,
+                               uint32_t node, Error **errp)
 {
     uint64_t first, count;
 
-    if (gpa_range(gpa, size, &first, &count, errp)) {
+    if (gpa_range(gpa, size, &first, &count, errp) &&
+        gpa_range_node(first, count, has_node, node, errp)) {
         gpa_map_apply(first, count, GPA_SET_ACCESS, access_bits[access]);
     }
 }
 
 void qmp_hvpart_gpa_map(uint64_t gpa, uint64_t size, bool has_access,
-                        HvpartAccess access, Error **errp)
+                        HvpartAccess access, bool has_node, uint32_t node,
+                        Error **errp)
 {
     uint64_t first, count;
 
-    if (gpa_range(gpa, size, &first, &count, errp)) {
+    if (gpa_range(gpa, size, &first, &count, errp) &&
+        gpa_range_node(first, count, has_node, node, errp)) {
         gpa_map_apply(first, count, GPA_MAP,
                       access_bits[has_access ? access : HVPART_ACCESS_RWX]);
     }
 }
 
 void qmp_hvpart_gpa_unmap(uint64_t gpa, uint64_t size, bool has_state,
-                          HvpartPageState state, Error **errp)
+                          HvpartPageState state, bool has_node,
+                          uint32_t node, Error **errp)
 {
     uint64_t first, count;
 
@@ -209,7 +257,8 @@ void qmp_hvpart_gpa_unmap(uint64_t gpa, uint64_t size, bool has_state,
                    "(use hvpart-gpa-map to map pages)");
         return;
     }
-    if (gpa_range(gpa, size, &first, &count, errp)) {
+    if (gpa_range(gpa, size, &first, &count, errp) &&
+        gpa_range_node(first, count, has_node, node, errp)) {
         gpa_map_apply(first, count, GPA_SET_STATE,
                       has_state && state == HVPART_PAGE_STATE_INACCESSIBLE ?
                       HVPART_PAGE_INACCESSIBLE : HVPART_PAGE_UNMAPPED);
@@ -247,6 +296,7 @@ HvpartGpaRunList *qmp_hvpart_gpa_query(bool has_gpa, uint64_t gpa,
     uint64_t first, count, pfn;
     HvpartGpaRun *run = NULL;
     uint8_t run_bits = 0;
+    uint32_t run_node = 0;
 
     if (!hvpart_enabled()) {
         error_setg(errp, "this QEMU does not run with -accel hvpart");
@@ -274,12 +324,14 @@ HvpartGpaRunList *qmp_hvpart_gpa_query(bool has_gpa, uint64_t gpa,
     count = size >> HVPART_PAGE_SHIFT;
     for (pfn = first; pfn < first + count; pfn++) {
         uint8_t bits = hvpart_gpa_map.pages[pfn];
+        uint32_t node;
 
         if (!pfn_is_ram(pfn)) {
             run = NULL;                 /* holes are not reported */
             continue;
         }
-        if (run && bits == run_bits) {
+        node = pfn_node(pfn);
+        if (run && bits == run_bits && node == run_node) {
             run->size += HVPART_PAGE_SIZE;
             continue;
         }
@@ -291,7 +343,9 @@ HvpartGpaRunList *qmp_hvpart_gpa_query(bool has_gpa, uint64_t gpa,
             run->has_access = true;
             run->access = page_access(bits);
         }
+        run->node = node;
         run_bits = bits;
+        run_node = node;
         QAPI_LIST_APPEND(tail, run);
     }
     return list;

@@ -92,9 +92,9 @@ void hmp_info_hvpart_gpa(Monitor *mon, const QDict *qdict)
         return;
     }
     for (r = runs; r; r = r->next) {
-        monitor_printf(mon, "0x%016" PRIx64 "-0x%016" PRIx64 " %s%s%s\n",
+        monitor_printf(mon, "0x%016" PRIx64 "-0x%016" PRIx64 " node %u %s%s%s\n",
                        r->value->gpa, r->value->gpa + r->value->size - 1,
-                       HvpartPageState_str(r->value->state),
+                       r->value->node, HvpartPageState_str(r->value->state),
                        r->value->has_access ? " " : "",
                        r->value->has_access ?
                        HvpartAccess_str(r->value->access) : "");
@@ -122,7 +122,7 @@ void hmp_hvpart_gpa_set_access(Monitor *mon, const QDict *qdict)
                    qdict_get_str(qdict, "access"), &access)) {
         qmp_hvpart_gpa_set_access(qdict_get_int(qdict, "gpa"),
                                   qdict_get_int(qdict, "size"), access,
-                                  &err);
+                                  false, 0, &err);
         hmp_handle_error(mon, err);
     }
 }
@@ -138,7 +138,8 @@ void hmp_hvpart_gpa_map(Monitor *mon, const QDict *qdict)
         return;
     }
     qmp_hvpart_gpa_map(qdict_get_int(qdict, "gpa"),
-                       qdict_get_int(qdict, "size"), true, access, &err);
+                       qdict_get_int(qdict, "size"), true, access, false, 0,
+                       &err);
     hmp_handle_error(mon, err);
 }
 
@@ -153,7 +154,8 @@ void hmp_hvpart_gpa_unmap(Monitor *mon, const QDict *qdict)
         return;
     }
     qmp_hvpart_gpa_unmap(qdict_get_int(qdict, "gpa"),
-                         qdict_get_int(qdict, "size"), true, state, &err);
+                         qdict_get_int(qdict, "size"), true, state, false, 0,
+                         &err);
     hmp_handle_error(mon, err);
 }
 

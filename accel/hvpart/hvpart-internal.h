@@ -22,6 +22,7 @@ HvpartPageState hvpart_page_state(uint8_t bits);
 void hvpart_gpa_map_register(void);
 
 /* pool.c */
+uint32_t hvpart_cpu_node(CPUState *cs);
 void hvpart_pool_init(MachineState *ms);
 void hvpart_pool_register(void);
 

@@ -104,7 +104,8 @@ void hvpart_partition_vp_prepare(CPUState *cs)
 
 bool hvpart_partition_vp_realize(CPUState *cs, Error **errp)
 {
-    uint32_t node = hvpart_vp_node(cs->cpu_index);
+    /* (the VP is not in QEMU's CPU list yet: ask the CPU itself) */
+    uint32_t node = hvpart_cpu_node(cs);
 
     if (!hvpart_pool_charge(node, HVPART_POOL_COST_VP_SYNIC)) {
         error_setg(errp, "hvpart: the memory pool of NUMA node %u cannot "

@@ -35,9 +35,32 @@ typedef struct HvpartPool {
 } HvpartPool;
 
 static HvpartPool pool;
+static uint32_t pool_vps;
+
+/*
+ * The NUMA nodes are known only once -numa is parsed, after the
+ * accelerator starts: set the pool up at its first use (the first VP).
+ */
+static void pool_setup(void)
+{
+    MachineState *ms = current_machine;
+    uint32_t n;
+
+    if (pool.nodes) {
+        return;
+    }
+    pool.nodes = ms->numa_state && ms->numa_state->num_nodes ?
+                 ms->numa_state->num_nodes : 1;
+    /* Enough for every VP's SynIC, and room for GPADLs, per node. */
+    for (n = 0; n < pool.nodes; n++) {
+        pool.balance[n] = pool_vps * HVPART_POOL_COST_VP_SYNIC +
+                          HVPART_POOL_DEFAULT_SLACK;
+    }
+}
 
 static uint32_t pool_node(uint32_t node)
 {
+    pool_setup();
     return node < pool.nodes ? node : 0;
 }
 
@@ -61,24 +84,19 @@ void hvpart_pool_release(uint32_t node, uint64_t pages)
     pool.balance[node] += pages;
 }
 
+uint32_t hvpart_cpu_node(CPUState *cs)
+{
+    return cs && X86_CPU(cs)->node_id >= 0 ? X86_CPU(cs)->node_id : 0;
+}
+
 uint32_t hvpart_vp_node(uint32_t vp_index)
 {
-    CPUState *cs = hvpart_vp_cpu(vp_index);
-
-    return cs && X86_CPU(cs)->node_id >= 0 ? X86_CPU(cs)->node_id : 0;
+    return hvpart_cpu_node(hvpart_vp_cpu(vp_index));
 }
 
 void hvpart_pool_init(MachineState *ms)
 {
-    uint32_t n, vps = ms->smp.max_cpus;
-
-    pool.nodes = ms->numa_state && ms->numa_state->num_nodes ?
-                 ms->numa_state->num_nodes : 1;
-    /* Enough for every VP's SynIC, and room for GPADLs, per node. */
-    for (n = 0; n < pool.nodes; n++) {
-        pool.balance[n] = vps * HVPART_POOL_COST_VP_SYNIC +
-                          HVPART_POOL_DEFAULT_SLACK;
-    }
+    pool_vps = ms->smp.max_cpus;
 }
 
 static bool pool_node_arg(bool has_node, uint32_t *node, Error **errp)
@@ -87,6 +105,7 @@ static bool pool_node_arg(bool has_node, uint32_t *node, Error **errp)
         error_setg(errp, "this QEMU does not run with -accel hvpart");
         return false;
     }
+    pool_setup();
     if (!has_node) {
         *node = 0;
     } else if (*node >= pool.nodes) {
@@ -137,6 +156,7 @@ HvpartPoolNodeList *qmp_query_hvpart_pool(Error **errp)
         error_setg(errp, "this QEMU does not run with -accel hvpart");
         return NULL;
     }
+    pool_setup();
     for (n = 0; n < pool.nodes; n++) {
         HvpartPoolNode *e = g_new0(HvpartPoolNode, 1);
 
@@ -148,6 +168,18 @@ HvpartPoolNodeList *qmp_query_hvpart_pool(Error **errp)
     return list;
 }
 
+static int pool_pre_save(void *opaque)
+{
+    pool_setup();
+    return 0;
+}
+
+static int pool_pre_load(void *opaque)
+{
+    pool_setup();
+    return 0;
+}
+
 static int pool_post_load(void *opaque, int version_id)
 {
     return pool.nodes >= 1 && pool.nodes <= MAX_NODES ? 0 : -EINVAL;
@@ -157,6 +189,8 @@ static const VMStateDescription vmstate_pool = {
     .name = "hvpart-pool",
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_save = pool_pre_save,
+    .pre_load = pool_pre_load,
     .post_load = pool_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_EQUAL(nodes, HvpartPool, NULL),

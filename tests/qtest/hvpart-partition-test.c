@@ -19,6 +19,7 @@
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
+#include "qemu/units.h"
 #include "hvpart-guest-util.h"
 
 #define GUEST_RAM_MIB   256
@@ -266,6 +267,67 @@ static void test_qmp_errors(void)
     qtest_quit(qts);
 }
 
+/*
+ * NUMA: each node has its pool (each VP's SynIC charged to its own node),
+ * GPA runs say their node, and a range that is not on the named node is
+ * refused.
+ */
+static void test_numa(void)
+{
+    QTestState *qts;
+    QDict *resp;
+    QList *list;
+    QListEntry *e;
+    int nodes = 0, runs_node1 = 0;
+
+    if (!hvguest_check_requirements("hvpart", NULL)) {
+        return;
+    }
+    qts = qtest_init("-accel hvpart -machine pc -m 512 -smp 2 -nodefaults -S"
+                     " -object memory-backend-ram,id=m0,size=256M"
+                     " -object memory-backend-ram,id=m1,size=256M"
+                     " -numa node,nodeid=0,cpus=0,memdev=m0"
+                     " -numa node,nodeid=1,cpus=1,memdev=m1");
+    resp = qtest_qmp(qts, "{'execute': 'query-hvpart-pool'}");
+    list = qdict_get_qlist(resp, "return");
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *n = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_assert_cmpuint(get_u64(n, "used"), ==, 18);
+        nodes++;
+    }
+    g_assert_cmpint(nodes, ==, 2);
+    qobject_unref(resp);
+
+    /* 256 MiB is the first byte of node 1. */
+    qtest_qmp_assert_success(qts, "{'execute': 'hvpart-gpa-set-access',"
+                             " 'arguments': {'gpa': 268435456, 'size': 4096,"
+                             " 'access': 'r', 'node': 1}}");
+    expect_error(qtest_qmp(qts, "{'execute': 'hvpart-gpa-set-access',"
+                           " 'arguments': {'gpa': 268431360, 'size': 8192,"
+                           " 'access': 'r', 'node': 1}}"), "'node'");
+    expect_error(qtest_qmp(qts, "{'execute': 'hvpart-pool-deposit',"
+                           " 'arguments': {'pages': 1, 'node': 2}}"),
+                 "'node'");
+    qtest_qmp_assert_success(qts, "{'execute': 'hvpart-pool-deposit',"
+                             " 'arguments': {'pages': 1, 'node': 1}}");
+    resp = qtest_qmp(qts, "{'execute': 'hvpart-gpa-query'}");
+    list = qdict_get_qlist(resp, "return");
+    QLIST_FOREACH_ENTRY(list, e) {
+        QDict *run = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (qdict_get_int(run, "node") == 1) {
+            g_assert_cmpuint(get_u64(run, "gpa"), >=, 256 * MiB);
+            runs_node1++;
+        } else {
+            g_assert_cmpuint(get_u64(run, "gpa"), <, 256 * MiB);
+        }
+    }
+    g_assert_cmpint(runs_node1, ==, 2);     /* the 'r' page, then the rest */
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -273,6 +335,7 @@ int main(int argc, char **argv)
         qtest_add_func("/hvpart/partition/qmp-errors", test_qmp_errors);
         qtest_add_func("/hvpart/partition/write-protect", test_write_protect);
         qtest_add_func("/hvpart/partition/pool", test_pool);
+        qtest_add_func("/hvpart/partition/numa", test_numa);
     }
     return g_test_run();
 }
