@@ -746,52 +746,6 @@ static void test_resolution(void)
     display_guest_quit(&dg);
 }
 
-/* Live migration from @src to @dst (started with -incoming defer). */
-static void migrate_guest(HvGuest *src, HvGuest *dst, const char *uri)
-{
-    QTestState *from = hvguest_qts(src), *to = hvguest_qts(dst);
-    gint64 deadline = g_get_monotonic_time() +
-                      HVGUEST_TIMEOUT_S * G_USEC_PER_SEC;
-    const char *status;
-    QDict *rsp;
-
-    qtest_qmp_assert_success(to, "{'execute': 'migrate-incoming',"
-                             " 'arguments': {'uri': %s}}", uri);
-    qtest_qmp_assert_success(from, "{'execute': 'migrate',"
-                             " 'arguments': {'uri': %s}}", uri);
-    for (;;) {
-        rsp = qtest_qmp_assert_success_ref(from,
-                                           "{'execute': 'query-migrate'}");
-        status = qdict_get_try_str(rsp, "status");
-        if (status && g_str_equal(status, "completed")) {
-            qobject_unref(rsp);
-            break;
-        }
-        if (status && (g_str_equal(status, "failed") ||
-                       g_str_equal(status, "cancelled"))) {
-            g_error("migration %s: %s", status,
-                    qdict_get_try_str(rsp, "error-desc") ?: "(no reason)");
-        }
-        qobject_unref(rsp);
-        g_assert_true(hvguest_running(dst));
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(100 * 1000);
-    }
-    for (;;) {
-        bool running;
-
-        g_assert_true(hvguest_running(dst));
-        rsp = qtest_qmp_assert_success_ref(to, "{'execute': 'query-status'}");
-        running = g_str_equal(qdict_get_str(rsp, "status"), "running");
-        qobject_unref(rsp);
-        if (running) {
-            break;
-        }
-        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-        g_usleep(100 * 1000);
-    }
-}
-
 /*
  * Live migration while the guest shows the pattern and waits for input:
  * on the destination the VRAM is mapped where the guest put it, the
@@ -819,7 +773,7 @@ static void test_migrate(void)
     g_assert_nonnull(dst);
     sock = g_build_filename(dg.dir, "migrate.sock", NULL);
     uri = g_strdup_printf("unix:%s", sock);
-    migrate_guest(dg.g, dst, uri);
+    hvguest_migrate(dg.g, dst, uri);
 
     check_video_state(hvguest_qts(dst), 1024, 768, 8 << 20);
     g_assert_cmpuint(qom_get_u64(hvguest_qts(dst), VIDEO_PATH, "vram-gpa"),

@@ -560,3 +560,77 @@ HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
     g_assert(g->console_fd >= 0);
     return g;
 }
+
+/*
+ * Migrate @src into @dst (started with "-incoming defer") through @uri and
+ * wait until the guest runs on @dst, as QEMU's tests/qtest/migration
+ * helpers do: poll query-migrate on the source, then query-status on the
+ * destination (which starts the guest by itself: no -S).
+ */
+void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri)
+{
+    QTestState *from = hvguest_qts(src), *to = hvguest_qts(dst);
+    gint64 deadline = g_get_monotonic_time() +
+                      HVGUEST_TIMEOUT_S * G_USEC_PER_SEC;
+    QDict *rsp;
+
+    qtest_qmp_assert_success(to, "{'execute': 'migrate-incoming',"
+                             " 'arguments': {'uri': %s}}", uri);
+    qtest_qmp_assert_success(from, "{'execute': 'migrate',"
+                             " 'arguments': {'uri': %s}}", uri);
+    for (;;) {
+        const char *status;
+
+        rsp = qtest_qmp_assert_success_ref(from,
+                                           "{'execute': 'query-migrate'}");
+        status = qdict_get_try_str(rsp, "status");
+        if (status && g_str_equal(status, "completed")) {
+            QDict *ram = qdict_get_qdict(rsp, "ram");
+
+            g_test_message("migration completed: total %" PRId64 " ms, "
+                           "downtime %" PRId64 " ms, %" PRId64 " bytes",
+                           qdict_get_try_int(rsp, "total-time", -1),
+                           qdict_get_try_int(rsp, "downtime", -1),
+                           ram ? qdict_get_try_int(ram, "transferred", -1)
+                               : -1);
+            qobject_unref(rsp);
+            break;
+        }
+        if (status && (g_str_equal(status, "failed") ||
+                       g_str_equal(status, "cancelled"))) {
+            g_error("migration %s: %s", status,
+                    qdict_get_try_str(rsp, "error-desc") ?: "(no reason)");
+        }
+        qobject_unref(rsp);
+        if (!hvguest_running(dst)) {
+            g_error("the destination QEMU exited during the migration "
+                    "(its stderr is above)");
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(100 * 1000);
+    }
+
+    for (;;) {
+        const char *status;
+        bool running;
+
+        if (!hvguest_running(dst)) {
+            g_error("the destination QEMU exited after the migration "
+                    "(its stderr is above)");
+        }
+        rsp = qtest_qmp_assert_success_ref(to, "{'execute': 'query-status'}");
+        status = qdict_get_str(rsp, "status");
+        running = g_str_equal(status, "running");
+        if (!running && !g_str_equal(status, "inmigrate") &&
+            !g_str_equal(status, "prelaunch") &&
+            !g_str_equal(status, "paused")) {
+            g_error("destination in state '%s' after the migration", status);
+        }
+        qobject_unref(rsp);
+        if (running) {
+            break;
+        }
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(100 * 1000);
+    }
+}

@@ -170,4 +170,10 @@ char *hvguest_repo_path(const char *relpath);
 HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
                               const char *extra_args);
 
+/*
+ * Migrate the guest of @src into @dst (started with "-incoming defer")
+ * through @uri, and wait until it runs on @dst.
+ */
+void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri);
+
 #endif /* HVPART_GUEST_UTIL_H */

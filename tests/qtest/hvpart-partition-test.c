@@ -160,6 +160,85 @@ static void test_write_protect(void)
 
 static void expect_error(QDict *resp, const char *what);
 
+/*
+ * A VP suspended by an intercept migrates suspended, with its pending
+ * intercept and the page map: on the destination the page is still
+ * read-only, the guest's write has not happened, and the parent resumes the
+ * VP there.
+ */
+static void test_migrate_suspended(void)
+{
+    const char *args = "-machine pc -m " stringify(GUEST_RAM_MIB) " -smp 2";
+    const char *cmdline = HVGUEST_CMDLINE_BASE " hvtest.script=partition-wp"
+                          " hvtest.wp_delay=20";
+    g_autofree char *tag = NULL;
+    g_autofree char *content = NULL;
+    g_autofree char *sock = NULL;
+    g_autofree char *uri = NULL;
+    g_autofree char *dst_args = NULL;
+    const HvGuestLine *ready, *written;
+    HvGuest *src, *dst;
+    uint8_t page[PAGE];
+    uint64_t gpa;
+    int64_t vp;
+    QDict *ev, *resp, *run;
+
+    if (!hvguest_check_requirements("hvpart", NULL)) {
+        return;
+    }
+    src = hvguest_start("hvpart", args, cmdline);
+    if (!src) {
+        return;
+    }
+    ready = hvguest_expect_line(src, "HVTEST: wp-ready", HVGUEST_TIMEOUT_S);
+    tag = hvguest_line_field(ready->text, "tag");
+    expected_page(tag, page);
+    gpa = find_page(hvguest_qts(src), page);
+    qtest_qmp_assert_success(hvguest_qts(src),
+                             "{'execute': 'hvpart-gpa-set-access',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'size': %d, 'access': 'r'}}", gpa, PAGE);
+    ev = qtest_qmp_eventwait_ref(hvguest_qts(src), "HVPART_INTERCEPT");
+    vp = qdict_get_int(qdict_get_qdict(ev, "data"), "vp");
+    qobject_unref(ev);
+
+    dst_args = g_strdup_printf("%s -incoming defer", args);
+    dst = hvguest_start("hvpart", dst_args, cmdline);
+    g_assert_nonnull(dst);
+    sock = g_strdup_printf("%s/hvpart-wp-migrate-%d.sock", g_get_tmp_dir(),
+                           (int)getpid());
+    uri = g_strdup_printf("unix:%s", sock);
+    unlink(sock);
+    hvguest_migrate(src, dst, uri);
+    hvguest_quit(src);
+
+    /* The page map came across, and the VP is still suspended. */
+    resp = qtest_qmp(hvguest_qts(dst), "{'execute': 'hvpart-gpa-query',"
+                     " 'arguments': {'gpa': %" PRIu64 ", 'size': %d}}",
+                     gpa, PAGE);
+    run = qobject_to(QDict, qlist_peek(qdict_get_qlist(resp, "return")));
+    g_assert_cmpstr(qdict_get_str(run, "access"), ==, "r");
+    qobject_unref(resp);
+    g_usleep(2 * G_USEC_PER_SEC);
+    g_assert_null(hvguest_find_line(dst, "HVTEST: wp-written"));
+    expect_error(qtest_qmp(hvguest_qts(dst), "{'execute': 'hvpart-vp-resume',"
+                           " 'arguments': {'vp': %" PRId64 ","
+                           " 'action': 'retry'}}", 1 - vp), "not suspended");
+
+    qtest_qmp_assert_success(hvguest_qts(dst),
+                             "{'execute': 'hvpart-gpa-set-access',"
+                             " 'arguments': {'gpa': %" PRIu64 ","
+                             " 'size': %d, 'access': 'rwx'}}", gpa, PAGE);
+    qtest_qmp_assert_success(hvguest_qts(dst), "{'execute': 'hvpart-vp-resume',"
+                             " 'arguments': {'vp': %" PRId64 ","
+                             " 'action': 'retry'}}", vp);
+    written = hvguest_expect_line(dst, "HVTEST: wp-written",
+                                  HVGUEST_TIMEOUT_S);
+    content = hvguest_line_field(written->text, "content");
+    g_assert_cmpstr(content, ==, "HVPART-WRITTEN");
+    hvguest_quit(dst);
+}
+
 /* The pool's balance on node 0. */
 static uint64_t pool_balance(QTestState *qts, uint64_t *used)
 {
@@ -336,6 +415,8 @@ int main(int argc, char **argv)
         qtest_add_func("/hvpart/partition/write-protect", test_write_protect);
         qtest_add_func("/hvpart/partition/pool", test_pool);
         qtest_add_func("/hvpart/partition/numa", test_numa);
+        qtest_add_func("/hvpart/partition/migrate-suspended",
+                       test_migrate_suspended);
     }
     return g_test_run();
 }
