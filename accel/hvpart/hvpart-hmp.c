@@ -92,7 +92,8 @@ void hmp_info_hvpart_gpa(Monitor *mon, const QDict *qdict)
         return;
     }
     for (r = runs; r; r = r->next) {
-        monitor_printf(mon, "0x%016" PRIx64 "-0x%016" PRIx64 " node %u %s%s%s\n",
+        monitor_printf(mon, "0x%016" PRIx64 "-0x%016" PRIx64
+                       " node %u %s%s%s\n",
                        r->value->gpa, r->value->gpa + r->value->size - 1,
                        r->value->node, HvpartPageState_str(r->value->state),
                        r->value->has_access ? " " : "",

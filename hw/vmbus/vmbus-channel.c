@@ -104,7 +104,7 @@ MemTxResult vmbus_gpa_write(hwaddr gpa, const void *buf, hwaddr len)
 
 /* Ring mapping */
 
-static void vmbus_ring_unmap(VMBusRingMap *map)
+void vmbus_pages_unmap(VMBusRingMap *map)
 {
     uint32_t i;
 
@@ -120,11 +120,11 @@ static void vmbus_ring_unmap(VMBusRingMap *map)
 }
 
 /*
- * Map each page of the ring GPADL for the life of the open channel. Only
- * guest RAM qualifies: a ring page in MMIO or a ROM fails the open.
+ * Map each page of a GPADL (a ring, a VSP's buffer) for as long as it is
+ * used. Only guest RAM qualifies: a page in MMIO or a ROM fails.
  */
-static int vmbus_ring_map(VMBusRingMap *map, const VMBusGpadl *g,
-                          const char **why)
+int vmbus_pages_map(VMBusRingMap *map, const VMBusGpadl *g,
+                    const char **why)
 {
     uint32_t i;
 
@@ -138,14 +138,14 @@ static int vmbus_ring_map(VMBusRingMap *map, const VMBusGpadl *g,
                                                    VMBUS_PAGE_SIZE);
 
         if (!s.mr) {
-            *why = "ring page outside guest memory";
+            *why = "GPADL page outside guest memory";
             goto fail;
         }
         if (!memory_region_is_ram(s.mr) || memory_region_is_rom(s.mr) ||
             memory_region_is_ram_device(s.mr) ||
             int128_lt(s.size, int128_make64(VMBUS_PAGE_SIZE))) {
             memory_region_unref(s.mr);
-            *why = "ring page is not RAM";
+            *why = "GPADL page is not RAM";
             goto fail;
         }
         map->mrs[i] = s.mr;
@@ -155,7 +155,7 @@ static int vmbus_ring_map(VMBusRingMap *map, const VMBusGpadl *g,
     }
     return 0;
 fail:
-    vmbus_ring_unmap(map);
+    vmbus_pages_unmap(map);
     return -EINVAL;
 }
 
@@ -246,7 +246,7 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
         *why = "ring split outside the GPADL";
         return -EINVAL;
     }
-    if (vmbus_ring_map(&chan->map, g, why) < 0) {
+    if (vmbus_pages_map(&chan->map, g, why) < 0) {
         return -EINVAL;
     }
     if (vmbus_ring_init(&chan->in_ring, chan->map.pages,
@@ -295,7 +295,7 @@ fail_put:
     vmbus_ring_cleanup(&chan->out_ring);
 fail_unmap:
     vmbus_ring_cleanup(&chan->in_ring);
-    vmbus_ring_unmap(&chan->map);
+    vmbus_pages_unmap(&chan->map);
     return -EINVAL;
 }
 
@@ -314,7 +314,7 @@ void vmbus_channel_close(VMBusChannel *chan)
     qemu_bh_cancel(chan->notify_bh);
     vmbus_ring_cleanup(&chan->in_ring);
     vmbus_ring_cleanup(&chan->out_ring);
-    vmbus_ring_unmap(&chan->map);
+    vmbus_pages_unmap(&chan->map);
     if (chan->ring_gpadl) {
         vmbus_server_gpadl_put(vmbus_bridge(), chan->ring_gpadl);
         chan->ring_gpadl = NULL;

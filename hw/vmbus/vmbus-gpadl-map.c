@@ -21,10 +21,7 @@
 struct VMBusGpadlMap {
     VMBusGpadlEntry *ge;
     uint32_t gpadl_id;
-    uint32_t npages;
-    uint8_t **pages;                /* host pointer of each 4 KiB page */
-    MemoryRegion **mrs;             /* referenced region of each page */
-    hwaddr *offsets;                /* offset of each page in its region */
+    VMBusRingMap pm;                /* the pages, mapped */
 };
 
 static VMBusGpadlEntry *vmbus_gpadl_map_lookup(VMBusBridge *br, uint32_t id)
@@ -52,20 +49,6 @@ static bool vmbus_device_has_relid(VMBusDevice *dev, uint32_t relid)
     return false;
 }
 
-static void vmbus_gpadl_map_release_pages(VMBusGpadlMap *map)
-{
-    uint32_t i;
-
-    for (i = 0; i < map->npages; i++) {
-        if (map->mrs[i]) {
-            memory_region_unref(map->mrs[i]);
-        }
-    }
-    g_free(map->pages);
-    g_free(map->mrs);
-    g_free(map->offsets);
-}
-
 VMBusGpadlMap *vmbus_gpadl_map(VMBusChannel *chan, uint32_t gpadl_id,
                                const char **why)
 {
@@ -74,7 +57,6 @@ VMBusGpadlMap *vmbus_gpadl_map(VMBusChannel *chan, uint32_t gpadl_id,
     VMBusGpadlEntry *ge;
     const VMBusGpadl *g;
     VMBusGpadlMap *map;
-    uint32_t i;
 
     ge = br ? vmbus_gpadl_map_lookup(br, gpadl_id) : NULL;
     if (!ge) {
@@ -97,39 +79,15 @@ VMBusGpadlMap *vmbus_gpadl_map(VMBusChannel *chan, uint32_t gpadl_id,
 
     map = g_new0(VMBusGpadlMap, 1);
     map->gpadl_id = gpadl_id;
-    map->npages = g->npages;
-    map->pages = g_new0(uint8_t *, g->npages);
-    map->mrs = g_new0(MemoryRegion *, g->npages);
-    map->offsets = g_new0(hwaddr, g->npages);
-    for (i = 0; i < g->npages; i++) {
-        hwaddr gpa = g->pfns[i] << VMBUS_PAGE_SHIFT;
-        MemoryRegionSection s = memory_region_find(get_system_memory(), gpa,
-                                                   VMBUS_PAGE_SIZE);
-
-        if (!s.mr) {
-            reason = "GPADL page outside guest memory";
-            goto fail_unmap;
-        }
-        if (!memory_region_is_ram(s.mr) || memory_region_is_rom(s.mr) ||
-            memory_region_is_ram_device(s.mr) ||
-            int128_lt(s.size, int128_make64(VMBUS_PAGE_SIZE))) {
-            memory_region_unref(s.mr);
-            reason = "GPADL page is not RAM";
-            goto fail_unmap;
-        }
-        map->mrs[i] = s.mr;
-        map->offsets[i] = s.offset_within_region;
-        map->pages[i] = (uint8_t *)memory_region_get_ram_ptr(s.mr) +
-                        s.offset_within_region;
+    if (vmbus_pages_map(&map->pm, g, &reason) < 0) {
+        g_free(map);
+        goto fail;
     }
     map->ge = ge;
     ge->users++;
     trace_vmbus_gpadl_map(gpadl_id, g->npages);
     return map;
 
-fail_unmap:
-    vmbus_gpadl_map_release_pages(map);
-    g_free(map);
 fail:
     trace_vmbus_gpadl_map_failed(gpadl_id, reason);
     if (why) {
@@ -146,7 +104,7 @@ void vmbus_gpadl_unmap(VMBusGpadlMap *map)
         return;
     }
     trace_vmbus_gpadl_unmap(map->gpadl_id);
-    vmbus_gpadl_map_release_pages(map);
+    vmbus_pages_unmap(&map->pm);
     if (br) {
         vmbus_server_gpadl_put(br, map->ge);
     }
@@ -160,7 +118,7 @@ uint32_t vmbus_gpadl_map_id(const VMBusGpadlMap *map)
 
 uint64_t vmbus_gpadl_map_size(const VMBusGpadlMap *map)
 {
-    return (uint64_t)map->npages << VMBUS_PAGE_SHIFT;
+    return (uint64_t)map->pm.npages << VMBUS_PAGE_SHIFT;
 }
 
 static bool vmbus_gpadl_map_range_ok(const VMBusGpadlMap *map,
@@ -184,7 +142,7 @@ int vmbus_gpadl_map_read(VMBusGpadlMap *map, uint64_t offset, void *buf,
         uint32_t in_page = offset & (VMBUS_PAGE_SIZE - 1);
         uint32_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
 
-        memcpy(dst, map->pages[page] + in_page, chunk);
+        memcpy(dst, (uint8_t *)map->pm.pages[page] + in_page, chunk);
         dst += chunk;
         offset += chunk;
         len -= chunk;
@@ -194,7 +152,7 @@ int vmbus_gpadl_map_read(VMBusGpadlMap *map, uint64_t offset, void *buf,
 
 static void vmbus_gpadl_map_dirty(VMBusGpadlMap *map, uint32_t page)
 {
-    memory_region_set_dirty(map->mrs[page], map->offsets[page],
+    memory_region_set_dirty(map->pm.mrs[page], map->pm.offsets[page],
                             VMBUS_PAGE_SIZE);
 }
 
@@ -211,7 +169,7 @@ int vmbus_gpadl_map_write(VMBusGpadlMap *map, uint64_t offset,
         uint32_t in_page = offset & (VMBUS_PAGE_SIZE - 1);
         uint32_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
 
-        memcpy(map->pages[page] + in_page, src, chunk);
+        memcpy((uint8_t *)map->pm.pages[page] + in_page, src, chunk);
         vmbus_gpadl_map_dirty(map, page);
         src += chunk;
         offset += chunk;
@@ -235,8 +193,8 @@ int vmbus_gpadl_map_write_iov(VMBusGpadlMap *map, uint64_t offset,
         uint32_t in_page = offset & (VMBUS_PAGE_SIZE - 1);
         size_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
 
-        iov_to_buf(iov, iov_cnt, iov_offset, map->pages[page] + in_page,
-                   chunk);
+        iov_to_buf(iov, iov_cnt, iov_offset,
+                   (uint8_t *)map->pm.pages[page] + in_page, chunk);
         vmbus_gpadl_map_dirty(map, page);
         iov_offset += chunk;
         offset += chunk;

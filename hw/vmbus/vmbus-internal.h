@@ -122,6 +122,9 @@ HvpartVmbus *vmbus_server_query(VMBusBridge *br);
 void vmbus_server_gpadl_put(VMBusBridge *br, VMBusGpadlEntry *ge);
 
 /* vmbus-channel.c */
+int vmbus_pages_map(VMBusRingMap *map, const VMBusGpadl *g,
+                    const char **why);
+void vmbus_pages_unmap(VMBusRingMap *map);
 VMBusChannel *vmbus_channel_new(VMBusDevice *dev, uint16_t index);
 VMBusChannel *vmbus_channel_restore_sub(VMBusBridge *br, const uint8_t *uuid,
                                         uint16_t index, uint32_t relid);
