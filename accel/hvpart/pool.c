@@ -6,16 +6,25 @@
  * memory draw from the pool of the NUMA node they concern and give it back
  * when undone; an operation the balance cannot cover fails
  * (HV_STATUS_INSUFFICIENT_MEMORY for a guest's hypercall). The costs are
- * set in hvpart.h. Pool pages hold hypervisor state only: no GPA of the
- * partition reaches them (the pages are accounted here; the state itself
- * lives in QEMU's own memory, never in guest RAM).
+ * set in hvpart.h.
+ *
+ * The pages are real: a deposit maps fresh anonymous host memory outside
+ * every RAMBlock, so no GPA of any partition (guest RAM, ROM, VRAM,
+ * overlay pages) can reach it; a withdrawal unmaps it. An operation takes
+ * its pages from the node's free list and gives them back when undone.
+ * Every page starts with a header that names it (HvpartPoolPageHeader), so
+ * that a guest scanning its whole address space for the header proves the
+ * invariant (tests/qtest/hvpart-intercept-test.c, "pool-isolation"). The
+ * hypervisor state the pages pay for lives in QEMU's own structures.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include <sys/mman.h>
 #include "qapi/error.h"
 #include "qapi/qapi-commands-hvpart.h"
+#include "qemu/bswap.h"
 #include "hw/boards.h"
 #include "migration/vmstate.h"
 #include "system/hvpart.h"
@@ -28,14 +37,89 @@
 /* The parent's default deposit on top of what the VPs need at creation. */
 #define HVPART_POOL_DEFAULT_SLACK   4096        /* 16 MiB */
 
+#define POOL_PAGE_SIZE              4096
+
+/* One deposit at most: 1 Mi pages (4 GiB). */
+#define HVPART_POOL_MAX_DEPOSIT     (1ull << 20)
+
+/*
+ * The start of every pool page, little-endian. The tests know the magic;
+ * nothing else reads it.
+ */
+typedef struct HvpartPoolPageHeader {
+    char magic[16];                 /* HVPART_POOL_PAGE_MAGIC, no NUL */
+    uint32_t node;
+    uint32_t reserved;
+    uint64_t serial;                /* per node, from 1 */
+} HvpartPoolPageHeader;
+
+#define HVPART_POOL_PAGE_MAGIC      "HVPART POOL PAGE"
+
+typedef struct HvpartPoolNode_ {
+    GPtrArray *free;                /* pages deposited and not used */
+    GPtrArray *used;                /* pages an operation holds */
+    uint64_t serial;
+} HvpartPoolNode_;
+
 typedef struct HvpartPool {
     uint32_t nodes;
+    HvpartPoolNode_ node[MAX_NODES];
+    /* For VMState only: the counts of node[].free and node[].used. */
     uint64_t balance[MAX_NODES];
     uint64_t used[MAX_NODES];
 } HvpartPool;
 
 static HvpartPool pool;
 static uint32_t pool_vps;
+
+/* Map @pages fresh pages onto node @n's free list. */
+static bool pool_add_pages(uint32_t n, uint64_t pages, Error **errp)
+{
+    HvpartPoolNode_ *pn = &pool.node[n];
+    uint8_t *chunk;
+    uint64_t i;
+
+    if (pages > SIZE_MAX / POOL_PAGE_SIZE) {
+        error_setg(errp, "cannot map %" PRIu64 " pool pages", pages);
+        return false;
+    }
+    chunk = mmap(NULL, pages * POOL_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (chunk == MAP_FAILED) {
+        error_setg_errno(errp, errno, "cannot map %" PRIu64 " pool pages "
+                         "for node %u", pages, n);
+        return false;
+    }
+    for (i = 0; i < pages; i++) {
+        HvpartPoolPageHeader *h = (void *)(chunk + i * POOL_PAGE_SIZE);
+
+        memcpy(h->magic, HVPART_POOL_PAGE_MAGIC, sizeof(h->magic));
+        h->node = cpu_to_le32(n);
+        h->serial = cpu_to_le64(++pn->serial);
+        g_ptr_array_add(pn->free, h);
+    }
+    return true;
+}
+
+/* Unmap @pages pages of node @n's free list (the caller checked). */
+static void pool_remove_pages(uint32_t n, uint64_t pages)
+{
+    GPtrArray *free = pool.node[n].free;
+
+    while (pages--) {
+        munmap(g_ptr_array_steal_index_fast(free, free->len - 1),
+               POOL_PAGE_SIZE);
+    }
+}
+
+/* Move @pages pages from one list to the other (the caller checked). */
+static void pool_move_pages(GPtrArray *from, GPtrArray *to, uint64_t pages)
+{
+    while (pages--) {
+        g_ptr_array_add(to, g_ptr_array_steal_index_fast(from,
+                                                         from->len - 1));
+    }
+}
 
 /*
  * The NUMA nodes are known only once -numa is parsed, after the
@@ -53,8 +137,13 @@ static void pool_setup(void)
                  ms->numa_state->num_nodes : 1;
     /* Enough for every VP's SynIC, and room for GPADLs, per node. */
     for (n = 0; n < pool.nodes; n++) {
-        pool.balance[n] = pool_vps * HVPART_POOL_COST_VP_SYNIC +
-                          HVPART_POOL_DEFAULT_SLACK;
+        pool.node[n].free = g_ptr_array_new();
+        pool.node[n].used = g_ptr_array_new();
+        if (!pool_add_pages(n, pool_vps * HVPART_POOL_COST_VP_SYNIC +
+                            HVPART_POOL_DEFAULT_SLACK, NULL)) {
+            /* An empty pool: VP creation reports it. */
+            trace_hvpart_pool_short(n, HVPART_POOL_DEFAULT_SLACK, 0);
+        }
     }
 }
 
@@ -64,24 +153,27 @@ static uint32_t pool_node(uint32_t node)
     return node < pool.nodes ? node : 0;
 }
 
+static uint64_t pool_balance(uint32_t n)
+{
+    return pool.node[n].free->len;
+}
+
 bool hvpart_pool_charge(uint32_t node, uint64_t pages)
 {
     node = pool_node(node);
-    if (pool.balance[node] < pages) {
-        trace_hvpart_pool_short(node, pages, pool.balance[node]);
+    if (pool_balance(node) < pages) {
+        trace_hvpart_pool_short(node, pages, pool_balance(node));
         return false;
     }
-    pool.balance[node] -= pages;
-    pool.used[node] += pages;
+    pool_move_pages(pool.node[node].free, pool.node[node].used, pages);
     return true;
 }
 
 void hvpart_pool_release(uint32_t node, uint64_t pages)
 {
     node = pool_node(node);
-    pages = MIN(pages, pool.used[node]);
-    pool.used[node] -= pages;
-    pool.balance[node] += pages;
+    pages = MIN(pages, pool.node[node].used->len);
+    pool_move_pages(pool.node[node].used, pool.node[node].free, pages);
 }
 
 uint32_t hvpart_cpu_node(CPUState *cs)
@@ -122,13 +214,15 @@ void qmp_hvpart_pool_deposit(uint64_t pages, bool has_node, uint32_t node,
     if (!pool_node_arg(has_node, &node, errp)) {
         return;
     }
-    if (!pages || pool.balance[node] + pages < pool.balance[node]) {
-        error_setg(errp, "'pages' must be at least 1 and keep the balance "
-                   "finite");
+    if (!pages || pages > HVPART_POOL_MAX_DEPOSIT) {
+        error_setg(errp, "'pages' must be 1 to %llu per deposit",
+                   HVPART_POOL_MAX_DEPOSIT);
         return;
     }
-    pool.balance[node] += pages;
-    trace_hvpart_pool_deposit(node, pages, pool.balance[node]);
+    if (!pool_add_pages(node, pages, errp)) {
+        return;
+    }
+    trace_hvpart_pool_deposit(node, pages, pool_balance(node));
 }
 
 void qmp_hvpart_pool_withdraw(uint64_t pages, bool has_node, uint32_t node,
@@ -137,14 +231,14 @@ void qmp_hvpart_pool_withdraw(uint64_t pages, bool has_node, uint32_t node,
     if (!pool_node_arg(has_node, &node, errp)) {
         return;
     }
-    if (!pages || pages > pool.balance[node]) {
+    if (!pages || pages > pool_balance(node)) {
         error_setg(errp, "'pages' %" PRIu64 " is beyond node %u's balance "
                    "of %" PRIu64 " unused pages", pages, node,
-                   pool.balance[node]);
+                   pool_balance(node));
         return;
     }
-    pool.balance[node] -= pages;
-    trace_hvpart_pool_withdraw(node, pages, pool.balance[node]);
+    pool_remove_pages(node, pages);
+    trace_hvpart_pool_withdraw(node, pages, pool_balance(node));
 }
 
 HvpartPoolNodeList *qmp_query_hvpart_pool(Error **errp)
@@ -161,8 +255,8 @@ HvpartPoolNodeList *qmp_query_hvpart_pool(Error **errp)
         HvpartPoolNode *e = g_new0(HvpartPoolNode, 1);
 
         e->node = n;
-        e->balance = pool.balance[n];
-        e->used = pool.used[n];
+        e->balance = pool_balance(n);
+        e->used = pool.node[n].used->len;
         QAPI_LIST_APPEND(tail, e);
     }
     return list;
@@ -170,7 +264,13 @@ HvpartPoolNodeList *qmp_query_hvpart_pool(Error **errp)
 
 static int pool_pre_save(void *opaque)
 {
+    uint32_t n;
+
     pool_setup();
+    for (n = 0; n < MAX_NODES; n++) {
+        pool.balance[n] = n < pool.nodes ? pool_balance(n) : 0;
+        pool.used[n] = n < pool.nodes ? pool.node[n].used->len : 0;
+    }
     return 0;
 }
 
@@ -180,9 +280,34 @@ static int pool_pre_load(void *opaque)
     return 0;
 }
 
+/* Make each node's lists as long as the source's. */
 static int pool_post_load(void *opaque, int version_id)
 {
-    return pool.nodes >= 1 && pool.nodes <= MAX_NODES ? 0 : -EINVAL;
+    uint64_t total, have;
+    uint32_t n;
+
+    for (n = 0; n < pool.nodes; n++) {
+        GPtrArray *free = pool.node[n].free, *used = pool.node[n].used;
+
+        if (pool.balance[n] > UINT64_MAX - pool.used[n]) {
+            return -EINVAL;
+        }
+        total = pool.balance[n] + pool.used[n];
+        have = free->len + used->len;
+        if (total > have &&
+            !pool_add_pages(n, total - have, NULL)) {
+            return -ENOMEM;
+        }
+        if (used->len > pool.used[n]) {
+            pool_move_pages(used, free, used->len - pool.used[n]);
+        } else {
+            pool_move_pages(free, used, pool.used[n] - used->len);
+        }
+        if (free->len > pool.balance[n]) {
+            pool_remove_pages(n, free->len - pool.balance[n]);
+        }
+    }
+    return 0;
 }
 
 static const VMStateDescription vmstate_pool = {

@@ -125,6 +125,14 @@ enum {
     HVPT_OP_BENCH_STRIDE = 29,
     /* Exit QEMU through isa-debug-exit with code a0. */
     HVPT_OP_EXIT = 30,
+    /*
+     * Read every 4 KiB page of GPAs [a0, a1) (identity-mapped, below
+     * 4 GiB) and count those whose first 16 bytes are the little-endian
+     * words a2, a3: r0 = the count, r1 = the GPA of the first (or ~0),
+     * r2 = the pages read. The pattern comes only from the host, so the
+     * guest's image and stack never hold it at the start of a page.
+     */
+    HVPT_OP_SCAN = 31,
 };
 
 /* What HVPT_OP_WRITE_IMM stores (at a0 + HVPT_WRITE_IMM_OFFSET). */

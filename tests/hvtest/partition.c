@@ -101,6 +101,7 @@ static const char *const op_names[] = {
     [HVPT_OP_BENCH_STREAM] = "bench-stream",
     [HVPT_OP_BENCH_STRIDE] = "bench-stride",
     [HVPT_OP_EXIT] = "exit",
+    [HVPT_OP_SCAN] = "scan",
 };
 
 static bool hyperv;
@@ -523,6 +524,31 @@ static void op_bench_loop(bool stride, uint64_t gva, uint64_t size,
     res[3] = min_pass;
 }
 
+static void op_scan(uint64_t start, uint64_t end, uint64_t w0, uint64_t w1,
+                    uint64_t *res)
+{
+    uint64_t gpa;
+
+    res[0] = 0;
+    res[1] = ~0ull;
+    res[2] = 0;
+    if (end > (4ull << 30)) {
+        end = 4ull << 30;
+    }
+    start &= ~(uint64_t)(PAGE_SIZE - 1);
+    for (gpa = start; gpa < end; gpa += PAGE_SIZE) {
+        /* volatile: every page is really read, in order */
+        volatile const uint64_t *w = (volatile const uint64_t *)gpa;
+
+        if (w[0] == w0 && w[1] == w1) {
+            if (!res[0]++) {
+                res[1] = gpa;
+            }
+        }
+        res[2]++;
+    }
+}
+
 static void __attribute__((noinline)) run_op(uint64_t step, uint64_t op,
                                              const uint64_t *a, uint64_t *res)
 {
@@ -588,6 +614,9 @@ static void __attribute__((noinline)) run_op(uint64_t step, uint64_t op,
     case HVPT_OP_BENCH_STRIDE:
         op_bench_loop(op == HVPT_OP_BENCH_STRIDE, a[0], a[1], a[2], a[3],
                       res);
+        break;
+    case HVPT_OP_SCAN:
+        op_scan(a[0], a[1], a[2], a[3], res);
         break;
     case HVPT_OP_EXIT:
         printf("HVPART: EXIT code=%lu\n", a[0]);

@@ -42,6 +42,10 @@
  *   pool       the guest's GpadlHeader fails with
  *              HV_STATUS_INSUFFICIENT_MEMORY on an empty pool, and
  *              succeeds after a deposit
+ *   pool-isolation  no page of guest RAM (overlays in place, a GPADL
+ *              holding pool pages) is a pool page, before and after a
+ *              withdrawal;
+ *              a planted pool-page header is found (the scan can fail)
  *   smp        VP 1 suspended while VP 0 keeps running
  * and /hvpart/intercept/tcg-negative runs every scenario that needs no
  * Hyper-V interface under plain -accel tcg: no intercept at all, every
@@ -1532,6 +1536,58 @@ static void scenario_pool(Part *p)
     g_assert_cmpuint(used2, ==, used + 2);
 }
 
+/*
+ * Pool pages are never reachable through a GPA: each starts with the
+ * header "HVPART POOL PAGE" (accel/hvpart/pool.c); after a deposit the
+ * guest reads the first bytes of every page of its RAM, with overlay pages
+ * (SIMP, hypercall page) in place, and finds none. The same scan finds the
+ * header the test plants in one page of guest RAM, so it can fail.
+ */
+#define POOL_MAGIC_W0       0x5020545241505648ull     /* "HVPART P" */
+#define POOL_MAGIC_W1       0x45474150204c4f4full      /* "OOL PAGE" */
+#define GUEST_RAM           (256ull << 20)
+
+static void scenario_pool_isolation(Part *p)
+{
+    uint64_t res[4], balance, used, plant = TPAGE(70);
+
+    /* The hypercall page, SIMP and SIEFP overlays, and a GPADL. */
+    step(p, HVPT_OP_VMBUS_CONNECT, 0, 0, 0, 0, res);
+    g_assert_cmphex(res[0], ==, 1);
+    step(p, HVPT_OP_GPADL, 0x4343, TPAGE(44), 0, 0, res);
+    g_assert_cmpuint(res[0], ==, 0);
+    g_assert_cmphex(res[1], ==, 0);
+    balance = pool_balance(p, &used);
+    qtest_qmp_assert_success(p->qts, "{'execute': 'hvpart-pool-deposit',"
+                             " 'arguments': {'pages': 4096}}");
+    g_assert_cmpuint(pool_balance(p, &used), ==, balance + 4096);
+    note("pool: %" PRIu64 " pages free, %" PRIu64 " used", balance + 4096,
+         used);
+
+    /* The scan can see: a header planted in guest RAM is found. */
+    qtest_writeq(p->qts, plant, POOL_MAGIC_W0);
+    qtest_writeq(p->qts, plant + 8, POOL_MAGIC_W1);
+    step(p, HVPT_OP_SCAN, 0, GUEST_RAM, POOL_MAGIC_W0, POOL_MAGIC_W1, res);
+    note("scan with a planted header: %" PRIu64 " hit(s), first at 0x%"
+         PRIx64 ", %" PRIu64 " pages read", res[0], res[1], res[2]);
+    g_assert_cmpuint(res[2], ==, GUEST_RAM / PAGE);
+    g_assert_cmpuint(res[0], ==, 1);
+    g_assert_cmphex(res[1], ==, plant);
+
+    /* Without it, no page of the partition's RAM is a pool page. */
+    qtest_writeq(p->qts, plant, 0);
+    step(p, HVPT_OP_SCAN, 0, GUEST_RAM, POOL_MAGIC_W0, POOL_MAGIC_W1, res);
+    note("scan: %" PRIu64 " hit(s) in %" PRIu64 " pages", res[0], res[2]);
+    g_assert_cmpuint(res[0], ==, 0);
+    g_assert_cmpuint(res[2], ==, GUEST_RAM / PAGE);
+
+    /* Nor after a withdrawal. */
+    qtest_qmp_assert_success(p->qts, "{'execute': 'hvpart-pool-withdraw',"
+                             " 'arguments': {'pages': 2048}}");
+    step(p, HVPT_OP_SCAN, 0, GUEST_RAM, POOL_MAGIC_W0, POOL_MAGIC_W1, res);
+    g_assert_cmpuint(res[0], ==, 0);
+}
+
 /* Test cases */
 
 typedef void ScenarioFn(Part *p);
@@ -1555,6 +1611,7 @@ static const Scenario scenarios[] = {
     { "resume", scenario_resume, 1, false, 5 },
     { "revoke", scenario_revoke, 1, false, 3 },
     { "pool", scenario_pool, 1, true, 0 },
+    { "pool-isolation", scenario_pool_isolation, 1, true, 0 },
     { "smp", scenario_smp, 2, false, 1 },
 };
 
