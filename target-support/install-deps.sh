@@ -11,7 +11,7 @@ stamp="$build/.deps-installed"
 . "$top/target-support/apt-private.sh"
 
 # Bump when the list changes so that kept machines install the new packages.
-deps_version=4
+deps_version=5
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$deps_version" ]; then
     exit 0
 fi
@@ -29,8 +29,15 @@ PKGS=(
     seabios qemu-system-data
     # guest assets (initramfs) and tests
     busybox-static cpio kmod xz-utils zstd gzip bc
-    # fuzzing and static checks of the overlay's C files
-    clang
+    # fuzzing (libFuzzer is in libclang-rt) and static checks of the
+    # overlay's C files
+    clang libclang-rt-14-dev
+    # disk images for the IDE boot test: an MBR, a FAT partition and
+    # SYSLINUX, all made without mounting anything
+    syslinux syslinux-common mtools dosfstools fdisk
+    # benchmarks: fio and iperf3 run in the guest (copied into the bench
+    # initramfs with their libraries) and iperf3 on the host side
+    fio iperf3
 )
 
 mkdir -p "$build"

@@ -7,6 +7,11 @@
 #   OUTDIR/initramfs.cpio.gz  busybox-static + /init + /hvtest/*.sh + the kernel
 #                             modules of the Hyper-V drivers (and of the emulated
 #                             devices used for comparison), with their dependencies
+#   OUTDIR/initramfs-bench.cpio.gz
+#                             the same initramfs followed by a second archive
+#                             with fio and iperf3 and their libraries (the
+#                             kernel unpacks concatenated archives in turn);
+#                             only the benchmarks boot it
 #   OUTDIR/kernel-version     the kernel release (uname -r), one line
 #   OUTDIR/kernel-package     the Debian package and version it came from
 #   OUTDIR/modules.list       the modules that went into the initramfs
@@ -71,6 +76,11 @@ elif [ ! -e /bin/busybox ]; then
     need_pkgs+=(busybox-static)
     busybox=/bin/busybox
 fi
+# Benchmark tools, taken from the host's Debian packages (with the
+# libraries the host resolves for them).
+bench_tools="/usr/bin/fio /usr/bin/iperf3"
+command -v fio >/dev/null || need_pkgs+=(fio)
+command -v iperf3 >/dev/null || need_pkgs+=(iperf3)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
     apt_install "${need_pkgs[@]}"
 fi
@@ -147,12 +157,16 @@ stamp_value=$(
         echo "busybox $(sha256sum < "$busybox" | cut -d' ' -f1)"
         echo "kernel $kpkg $kpkg_ver"
         echo "hyperv-daemons $hvd_ver"
+        for t in $bench_tools; do
+            echo "bench $t $(dpkg -S "$t" 2>/dev/null | cut -d: -f1 |
+                xargs -r dpkg-query -W -f '${Version}')"
+        done
         echo "epoch $epoch"
     } | sha256sum | cut -d' ' -f1
 )
 if [ -f "$outdir/.stamp" ] && [ "$(cat "$outdir/.stamp")" = "$stamp_value" ] &&
    [ -f "$outdir/vmlinuz" ] && [ -f "$outdir/initramfs.cpio.gz" ] &&
-   [ -f "$outdir/kernel-version" ]; then
+   [ -f "$outdir/kernel-version" ] && [ -f "$outdir/initramfs-bench.cpio.gz" ]; then
     msg "up to date: $outdir ($kver, $kpkg_ver)"
     exit 0
 fi
@@ -345,9 +359,28 @@ mkdir -p "$outdir"
     find . -mindepth 1 -print0 | LC_ALL=C sort -z |
         cpio --null --create --format=newc --owner=0:0 --reproducible --quiet
 ) | gzip -9 -n > "$outdir/initramfs.cpio.gz.tmp"
+# The benchmark tools: a second archive, appended to a copy of the first.
+broot="$work/bench-root"
+for t in $bench_tools; do
+    install -D -m 0755 "$t" "$broot$t"
+    ldd "$t" | grep -o '/[^ ]*' | while read -r lib; do
+        [ -e "$root$lib" ] && continue
+        install -D -m 0755 "$(readlink -f "$lib")" "$broot$lib"
+    done
+done
+find "$broot" -exec touch -h -d "@$epoch" {} +
+{
+    cat "$outdir/initramfs.cpio.gz.tmp"
+    (
+        cd "$broot"
+        find . -mindepth 1 -print0 | LC_ALL=C sort -z |
+            cpio --null --create --format=newc --owner=0:0 --reproducible --quiet
+    ) | gzip -9 -n
+} > "$outdir/initramfs-bench.cpio.gz.tmp"
 cp "$kroot/boot/vmlinuz-$kver" "$outdir/vmlinuz.tmp"
 mv "$outdir/vmlinuz.tmp" "$outdir/vmlinuz"
 mv "$outdir/initramfs.cpio.gz.tmp" "$outdir/initramfs.cpio.gz"
+mv "$outdir/initramfs-bench.cpio.gz.tmp" "$outdir/initramfs-bench.cpio.gz"
 echo "$kver" > "$outdir/kernel-version"
 echo "$kpkg $kpkg_ver" > "$outdir/kernel-package"
 sed -E 's/\.ko(\.(xz|gz|zst))?$//; s|.*/||' "$work/modules.paths" \
