@@ -1,7 +1,8 @@
 /*
  * qemu-hvpart: the "hvpart" accelerator.
  *
- * "-accel hvpart[,driver=auto|tcg|kvm][,vmbus=on|off]" runs the machine as a
+ * "-accel hvpart[,driver=auto|tcg|kvm][,vmbus=on|off][,ide-accel=on|off|auto]
+ *  [,smbios-identity=qemu|hyperv]" runs the machine as a
  * Hyper-V style partition. The tcg driver executes the VPs with QEMU's TCG:
  * the accelerator, its ops and its x86 CPU class derive from TCG's, so TCG
  * does the execution while the partition layer adds Hyper-V semantics
@@ -17,6 +18,8 @@
 #include "qemu/error-report.h"
 #include "qom/object.h"
 #include "hw/boards.h"
+#include "hw/firmware/smbios.h"
+#include "qapi/qapi-types-common.h"
 #include "system/accel-ops.h"
 #include "system/hvpart.h"
 #include "accel/accel-cpu-target.h"
@@ -29,6 +32,11 @@
 #define TYPE_HVPART_ACCEL_CPU       ACCEL_CPU_NAME("hvpart")
 
 bool hvpart_allowed;
+
+enum {
+    HVPART_SMBIOS_IDENTITY_QEMU,
+    HVPART_SMBIOS_IDENTITY_HYPERV,
+};
 
 enum {
     HVPART_DRIVER_CHOICE_AUTO,
@@ -45,10 +53,19 @@ static struct {
     int driver;             /* HvpartDriverChoice */
     bool vmbus;
     bool stimer_direct;
+    int ide_accel;          /* OnOffAuto */
+    int smbios_identity;    /* HVPART_SMBIOS_IDENTITY_* */
 } hvpart_opts = {
     .driver = HVPART_DRIVER_CHOICE_AUTO,
     .vmbus = true,
     .stimer_direct = true,
+    .ide_accel = ON_OFF_AUTO_AUTO,
+    .smbios_identity = HVPART_SMBIOS_IDENTITY_QEMU,
+};
+
+static const char *const hvpart_smbios_identity_choices[] = {
+    [HVPART_SMBIOS_IDENTITY_QEMU] = "qemu",
+    [HVPART_SMBIOS_IDENTITY_HYPERV] = "hyperv",
 };
 
 static const char *const hvpart_driver_choices[] = {
@@ -70,6 +87,18 @@ bool hvpart_vmbus_wanted(void)
 bool hvpart_stimer_direct_wanted(void)
 {
     return hvpart_opts.stimer_direct;
+}
+
+/*
+ * auto: only with the Hyper-V SMBIOS identity, with which Linux's ata_piix
+ * leaves the disks to storvsc; otherwise a guest would find each disk
+ * twice, on ata_piix and on the channel.
+ */
+bool hvpart_ide_accel_wanted(void)
+{
+    return hvpart_opts.ide_accel == ON_OFF_AUTO_ON ||
+           (hvpart_opts.ide_accel == ON_OFF_AUTO_AUTO &&
+            hvpart_opts.smbios_identity == HVPART_SMBIOS_IDENTITY_HYPERV);
 }
 
 static int (*tcg_parent_init_machine)(MachineState *ms);
@@ -98,6 +127,17 @@ static int hvpart_init_machine(MachineState *ms)
     ret = tcg_parent_init_machine(ms);
     if (ret < 0) {
         return ret;
+    }
+    if (hvpart_opts.smbios_identity == HVPART_SMBIOS_IDENTITY_HYPERV) {
+        /*
+         * SMBIOS type 1 (and 2, 3) as a Hyper-V VM has them. The board
+         * sets its own defaults later, and defaults never replace a value
+         * already there: what the user gave with -smbios (parsed before the
+         * accelerator starts) stays, and these stay over the board's.
+         * Linux's ata_piix then leaves the ATA disks to storvsc.
+         */
+        smbios_set_defaults("Microsoft Corporation", "Virtual Machine",
+                            MACHINE_GET_CLASS(ms)->name);
     }
     hvpart_allowed = true;
     hvpart_partition_init(ms);
@@ -136,6 +176,31 @@ static void hvpart_set_stimer_direct(Object *obj, bool value, Error **errp)
     hvpart_opts.stimer_direct = value;
 }
 
+static int hvpart_get_ide_accel(Object *obj, Error **errp)
+{
+    return hvpart_opts.ide_accel;
+}
+
+static void hvpart_set_ide_accel(Object *obj, int value, Error **errp)
+{
+    hvpart_opts.ide_accel = value;
+}
+
+static int hvpart_get_smbios_identity(Object *obj, Error **errp)
+{
+    return hvpart_opts.smbios_identity;
+}
+
+static void hvpart_set_smbios_identity(Object *obj, int value, Error **errp)
+{
+    hvpart_opts.smbios_identity = value;
+}
+
+static const QEnumLookup hvpart_smbios_identity_lookup = {
+    .array = hvpart_smbios_identity_choices,
+    .size = ARRAY_SIZE(hvpart_smbios_identity_choices),
+};
+
 static const QEnumLookup hvpart_driver_lookup = {
     .array = hvpart_driver_choices,
     .size = ARRAY_SIZE(hvpart_driver_choices),
@@ -164,6 +229,23 @@ static void hvpart_accel_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "stimer-direct",
         "Offer direct-mode synthetic timers (default on); off makes "
         "guests use timer messages");
+    object_class_property_add_enum(oc, "ide-accel", "OnOffAuto",
+                                   &OnOffAuto_lookup, hvpart_get_ide_accel,
+                                   hvpart_set_ide_accel);
+    object_class_property_set_description(oc, "ide-accel",
+        "Offer each IDE hard disk of the PIIX IDE controller on the VMBus "
+        "too (the IDE accelerator channel, vmbus-ide), as Hyper-V does; "
+        "auto (default): with smbios-identity=hyperv only");
+    object_class_property_add_enum(oc, "smbios-identity",
+                                   "HvpartSmbiosIdentity",
+                                   &hvpart_smbios_identity_lookup,
+                                   hvpart_get_smbios_identity,
+                                   hvpart_set_smbios_identity);
+    object_class_property_set_description(oc, "smbios-identity",
+        "SMBIOS system manufacturer and product: qemu (QEMU's, default) "
+        "or hyperv (Microsoft Corporation / Virtual Machine, so that "
+        "Linux's ata_piix yields the IDE disks to hv_storvsc); -smbios "
+        "type=1 values win");
 }
 
 static const TypeInfo hvpart_accel_type = {

@@ -22,6 +22,8 @@
 HvpartDriver hvpart_driver(void);
 bool hvpart_vmbus_wanted(void);
 bool hvpart_stimer_direct_wanted(void);
+/* Offer the IDE hard disks on the VMBus too (hw/storvsc-vsp: vmbus-ide) */
+bool hvpart_ide_accel_wanted(void);
 
 /*
  * Called with the MachineState once the partition exists, before the board

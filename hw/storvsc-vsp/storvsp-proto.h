@@ -10,7 +10,7 @@
  *
  * Every multi-byte field is little-endian. Sizes are pinned in
  * storvsp_proto_check_sizes() at the end of this file. This header
- * describes bytes only; the checks live in storvsp.c.
+ * describes bytes only; the checks live in storvsp-parse.c.
  */
 
 #ifndef HW_STORVSC_VSP_STORVSP_PROTO_H
@@ -18,6 +18,17 @@
 
 /* Interface type GUID of a synthetic SCSI controller */
 #define STORVSP_SCSI_INTERFACE_ID   "ba6163d9-04a1-4d29-b605-72e2ffb1dc7f"
+
+/*
+ * Interface type GUID of an IDE accelerator channel: an emulated IDE disk
+ * also offered on the VMBus. Its instance GUID names the disk's place:
+ * "CCCCCCCC-UUUU-8899-0000-000000000000", the IDE controller in the first
+ * field and the unit (0 master, 1 slave) in the second. The guest takes
+ * its SCSI target id from the second field (storvsc: bytes 4-5 of the
+ * instance GUID, little-endian on the wire).
+ */
+#define STORVSP_IDE_INTERFACE_ID    "32412632-86cb-44a2-9b5c-50d1417354f5"
+#define STORVSP_IDE_INSTANCE_FMT    "%08x-%04x-8899-0000-000000000000"
 
 /*
  * Protocol versions: major in the high byte, minor in the low byte. A

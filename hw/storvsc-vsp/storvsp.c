@@ -28,6 +28,18 @@
  * layer does that) and checked before use; a rejected packet is answered
  * with an error status where the guest waits for an answer, and traced.
  *
+ * "vmbus-ide" is the same VSP on an IDE accelerator channel: Hyper-V
+ * offers each emulated IDE disk on the VMBus too, with the IDE interface
+ * GUID and an instance GUID that names its place (controller in the first
+ * field, unit in the second), so that storvsc drives the disk BIOS booted
+ * from. The guest adds exactly one SCSI device for such a channel (path 0,
+ * target = the unit it reads from the instance GUID, LUN 0) and asks for no
+ * sub-channels. The device serves that address only, through an internal
+ * scsi-hd on the IDE disk's own block node (see storvsp_ide_attach()).
+ * "-accel hvpart,ide-accel=on" (the default with smbios-identity=hyperv)
+ * creates one per IDE hard disk of the PIIX IDE function once the machine
+ * is built.
+ *
  * All of it runs with the BQL held.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -44,6 +56,13 @@
 #include "system/dma.h"
 #include "system/runstate.h"
 #include "hw/hotplug.h"
+#include "hw/boards.h"
+#include "hw/ide/ide-bus.h"
+#include "hw/ide/ide-dev.h"
+#include "hw/ide/piix.h"
+#include "qemu/error-report.h"
+#include "system/block-backend.h"
+#include "system/system.h"
 #include "hw/qdev-properties.h"
 #include "hw/scsi/scsi.h"
 #include "scsi/constants.h"
@@ -52,31 +71,27 @@
 #include "accel/hvpart/hvpart.h"
 #include "hw/vmbus/vmbus.h"
 #include "hw/storvsc-vsp/storvsp-proto.h"
+#include "hw/storvsc-vsp/storvsp-parse.h"
 #include "trace.h"
 
 #define TYPE_VMBUS_SCSI "vmbus-scsi"
 OBJECT_DECLARE_SIMPLE_TYPE(StorvspState, VMBUS_SCSI)
 
+/* The IDE accelerator channel: a vmbus-scsi serving one IDE disk */
+#define TYPE_VMBUS_IDE "vmbus-ide"
+
+/* Hyper-V's emulated IDE: 2 controllers with 2 devices each */
+#define STORVSP_IDE_CONTROLLERS     2
+#define STORVSP_IDE_UNITS           2
+
 /* Hyper-V gives a VM at most four synthetic SCSI controllers. */
 #define STORVSP_MAX_CONTROLLERS     4
-
-/*
- * The address space the guest scans (storvsc: max_channel + 1, max_id,
- * max_lun): paths 0..7, targets 0..1, LUNs 0..254. Only path 0 holds
- * devices.
- */
-#define STORVSP_MAX_PATHS           8
-#define STORVSP_MAX_TARGETS         2
-#define STORVSP_MAX_LUN             254
 
 /*
  * Requests in flight per channel before the VSP stops reading the ring. A
  * Linux guest keeps fewer (its queue depth follows the ring size).
  */
 #define STORVSP_MAX_INFLIGHT        1024
-
-/* Physical address width the GPA ranges may name (x86-64: 52 bits). */
-#define STORVSP_MAX_PFN             ((1ull << (52 - VMBUS_PAGE_SHIFT)) - 1)
 
 /* Standard INQUIRY data length of the answer for an empty address */
 #define STORVSP_INQUIRY_LEN         36
@@ -118,13 +133,6 @@ typedef struct StorvspRequest {
     QTAILQ_ENTRY(StorvspRequest) link;
 } StorvspRequest;
 
-typedef enum StorvspInitState {
-    STORVSP_INIT_BEGIN,                 /* waiting for BEGIN_INITIALIZATION */
-    STORVSP_INIT_VERSION,               /* waiting for an acceptable version */
-    STORVSP_INIT_END,                   /* waiting for END_INITIALIZATION */
-    STORVSP_INIT_READY,                 /* SRBs flow */
-} StorvspInitState;
-
 struct StorvspState {
     VMBusDevice parent_obj;
 
@@ -134,9 +142,15 @@ struct StorvspState {
     uint32_t max_transfer;
     uint16_t max_sub_channels;
 
+    /* vmbus-ide: the IDE unit whose disk this channel carries */
+    uint8_t ide_controller;
+    uint8_t ide_unit;
+
+    /* which addresses the guest may name (all, or the IDE disk's) */
+    StorvspAddressing addressing;
+
     /* protocol state, kept by the primary channel */
-    uint32_t init_state;                /* StorvspInitState */
-    uint16_t version;                   /* agreed version, 0 before */
+    StorvspSession session;
     uint16_t sub_channels;              /* offered at the guest's request */
 
     uint32_t next_tag;
@@ -146,60 +160,18 @@ struct StorvspState {
     QTAILQ_HEAD(, StorvspRequest) requests;
 };
 
-/* The GPA_DIRECT range list of one packet, inside the packet's copy */
-typedef struct StorvspGpaList {
-    const uint8_t *ranges;              /* first VMBusGpaRange */
-    uint32_t count;
-    uint64_t bytes;                     /* sum of the byte counts */
-} StorvspGpaList;
-
-static const uint16_t storvsp_versions[] = {
-    STORVSP_VERSION_WIN10, STORVSP_VERSION_WIN8_1, STORVSP_VERSION_WIN8,
-};
-
 static void storvsp_process(StorvspQueue *q);
-
-/* Protocol helpers */
-
-static bool storvsp_version_supported(uint16_t version)
-{
-    int i;
-
-    for (i = 0; i < ARRAY_SIZE(storvsp_versions); i++) {
-        if (storvsp_versions[i] == version) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The SRB size, and so the vstor packet size, of a protocol version */
-static uint32_t storvsp_srb_size(uint16_t version)
-{
-    return version >= STORVSP_VERSION_WIN8 ? STORVSP_SRB_SIZE
-                                           : STORVSP_SRB_SIZE_PRE_WIN8;
-}
-
-/*
- * How long an answer is. Once a version is agreed, the packet size of that
- * version: guests check it. Before that the guest's own packet size
- * decides, as on Hyper-V: Linux 6.1 sends and expects 64-byte packets from
- * the start, older Linux 48-byte ones until it reaches protocol 5.1.
- */
-static uint32_t storvsp_answer_len(StorvspState *s, uint32_t request_len)
-{
-    if (s->version) {
-        return STORVSP_PACKET_HEADER_SIZE + storvsp_srb_size(s->version);
-    }
-    return MIN(MAX(request_len, STORVSP_PACKET_SIZE_PRE_WIN8),
-               STORVSP_PACKET_SIZE);
-}
 
 /* Sub-channels the guest may ask for: the property, below the VP count. */
 static uint16_t storvsp_sub_channel_cap(StorvspState *s)
 {
     uint32_t vps = hvpart_vp_count();
     uint32_t cap = vps > 1 ? vps - 1 : 0;
+
+    if (s->addressing.ide) {
+        /* Hyper-V's IDE channels have no sub-channels; storvsc asks none. */
+        return 0;
+    }
 
     cap = MIN(cap, s->max_sub_channels);
     return MIN(cap, VMBUS_MAX_CHANNELS_PER_DEVICE - 1);
@@ -378,131 +350,32 @@ static void storvsp_answer_no_lun(StorvspQueue *q, uint64_t trans_id,
 
 /* GPA ranges */
 
-/*
- * Check the range list of a GPA_DIRECT packet (@data is the packet's copy,
- * descriptor included): VMBusGpaDirectHeader after the descriptor, then
- * the ranges, each with its pfns, all before the payload offset.
- * Returns NULL, or why the list is bad.
- */
-static const char *storvsp_gpa_list_parse(const VMBusRingPacket *pkt,
-                                          const uint8_t *data,
-                                          StorvspGpaList *list)
+/* storvsp_gpa_list_walk()'s callback: one run of the data buffer */
+static bool storvsp_sglist_add_ram(uint64_t gpa, uint64_t len, void *opaque)
 {
-    uint32_t pos = sizeof(VMBusPacketDesc) + sizeof(VMBusGpaDirectHeader);
-    uint32_t end = pkt->data_offset;
-    uint32_t i, count;
+    QEMUSGList *qsgl = opaque;
 
-    if (end < pos) {
-        return "GPA_DIRECT header beyond the payload offset";
-    }
-    count = ldl_le_p(data + sizeof(VMBusPacketDesc) +
-                     offsetof(VMBusGpaDirectHeader, rangecount));
-    if (count == 0) {
-        return "GPA_DIRECT packet without ranges";
-    }
-    list->ranges = data + pos;
-    list->count = count;
-    list->bytes = 0;
-    /* Each range takes at least 16 bytes of the packet: bounded loop. */
-    for (i = 0; i < count; i++) {
-        uint32_t byte_count, byte_offset;
-        uint64_t npfns;
-
-        if (end - pos < sizeof(VMBusGpaRange)) {
-            return "GPA range list shorter than its count";
-        }
-        byte_count = ldl_le_p(data + pos + offsetof(VMBusGpaRange,
-                                                    byte_count));
-        byte_offset = ldl_le_p(data + pos + offsetof(VMBusGpaRange,
-                                                     byte_offset));
-        pos += sizeof(VMBusGpaRange);
-        if (byte_count == 0) {
-            return "empty GPA range";
-        }
-        if (byte_offset >= VMBUS_PAGE_SIZE) {
-            return "GPA range offset beyond its first page";
-        }
-        npfns = DIV_ROUND_UP((uint64_t)byte_offset + byte_count,
-                             VMBUS_PAGE_SIZE);
-        if ((end - pos) / sizeof(uint64_t) < npfns) {
-            return "GPA range with fewer pfns than its length needs";
-        }
-        pos += npfns * sizeof(uint64_t);
-        list->bytes += byte_count;
-    }
-    return NULL;
-}
-
-static bool storvsp_sglist_add_ram(QEMUSGList *qsgl, hwaddr base, hwaddr len,
-                                   hwaddr *bad_gpa)
-{
-    if (!vmbus_gpa_is_ram(base, len)) {
-        *bad_gpa = base;
+    if (!vmbus_gpa_is_ram(gpa, len)) {
+        trace_storvsp_gpa_bad(gpa, len);
         return false;
     }
-    qemu_sglist_add(qsgl, base, len);
+    qemu_sglist_add(qsgl, gpa, len);
     return true;
 }
 
 /*
  * Append the first @want bytes of the ranges to @qsgl, page runs that are
- * contiguous in guest physical memory merged. @list was parsed by
- * storvsp_gpa_list_parse() and holds at least @want bytes.
- * Returns NULL, or why the ranges cannot be used.
+ * contiguous in guest physical memory merged, each checked to be guest
+ * RAM. @list was parsed by storvsp_gpa_list_parse() and holds at least
+ * @want bytes. Returns NULL, or why the ranges cannot be used.
  */
 static const char *storvsp_gpa_list_map(const StorvspGpaList *list,
                                         uint64_t want, QEMUSGList *qsgl)
 {
-    const uint8_t *p = list->ranges;
-    hwaddr run_base = 0, run_len = 0, bad_gpa;
-    uint32_t i;
+    bool refused;
 
-    for (i = 0; i < list->count && want; i++) {
-        uint32_t left = ldl_le_p(p + offsetof(VMBusGpaRange, byte_count));
-        uint32_t offset = ldl_le_p(p + offsetof(VMBusGpaRange, byte_offset));
-        uint64_t npfns = DIV_ROUND_UP((uint64_t)offset + left,
-                                      VMBUS_PAGE_SIZE);
-        const uint8_t *pfns = p + sizeof(VMBusGpaRange);
-        uint64_t j;
-
-        for (j = 0; j < npfns && want; j++) {
-            uint64_t pfn = ldq_le_p(pfns + j * sizeof(uint64_t));
-            uint32_t start = j == 0 ? offset : 0;
-            uint32_t chunk = MIN(VMBUS_PAGE_SIZE - start, left);
-            hwaddr gpa;
-
-            chunk = MIN(chunk, want);
-            if (pfn > STORVSP_MAX_PFN) {
-                trace_storvsp_gpa_bad(pfn << VMBUS_PAGE_SHIFT, chunk);
-                return "pfn beyond the physical address width";
-            }
-            gpa = (pfn << VMBUS_PAGE_SHIFT) + start;
-            if (run_len && run_base + run_len == gpa) {
-                run_len += chunk;
-            } else {
-                if (run_len &&
-                    !storvsp_sglist_add_ram(qsgl, run_base, run_len,
-                                            &bad_gpa)) {
-                    trace_storvsp_gpa_bad(bad_gpa, run_len);
-                    return "data buffer outside guest RAM";
-                }
-                run_base = gpa;
-                run_len = chunk;
-            }
-            left -= chunk;
-            want -= chunk;
-        }
-        p = pfns + npfns * sizeof(uint64_t);
-    }
-    if (run_len && !storvsp_sglist_add_ram(qsgl, run_base, run_len,
-                                           &bad_gpa)) {
-        trace_storvsp_gpa_bad(bad_gpa, run_len);
-        return "data buffer outside guest RAM";
-    }
-    if (want) {
-        return "GPA ranges shorter than the transfer";
-    }
-    return NULL;
+    return storvsp_gpa_list_walk(list, want, storvsp_sglist_add_ram, qsgl,
+                                 &refused);
 }
 
 /* Requests */
@@ -646,68 +519,26 @@ static void storvsp_execute_srb(StorvspQueue *q, const VMBusRingPacket *pkt,
 {
     StorvspState *s = q->s;
     const StorvspScsiRequest *srb = &request->srb;
-    uint32_t len = storvsp_answer_len(s, request_len);
+    uint32_t len = storvsp_answer_len(s->session.version, request_len);
     uint64_t trans_id = pkt->trans_id;
-    StorvspGpaList gpas = { 0 };
+    StorvspGpaList gpas;
     StorvspRequest *r;
     SCSIDevice *d;
-    uint32_t data_len;
+    uint32_t data_len, status;
     uint64_t xfer;
     const char *why;
-    uint8_t opcode;
+    uint8_t opcode = srb->cdb[0];
 
-    if (s->init_state != STORVSP_INIT_READY) {
-        storvsp_reject_srb(q, trans_id, srb, len,
-                           STORVSP_STATUS_INVALID_DEVICE_STATE,
-                           STORVSP_SRB_STATUS_INVALID_REQUEST,
-                           "SRB before the end of initialization");
-        return;
-    }
-    if (request_len < STORVSP_PACKET_HEADER_SIZE +
-                      storvsp_srb_size(s->version)) {
-        storvsp_reject_srb(q, trans_id, srb, len,
-                           STORVSP_STATUS_INVALID_PARAMETER,
-                           STORVSP_SRB_STATUS_INVALID_REQUEST,
-                           "SRB shorter than the protocol version's");
-        return;
-    }
-    data_len = le32_to_cpu(srb->data_transfer_length);
-    opcode = srb->cdb[0];
     trace_storvsp_srb(s, q->index, trans_id, srb->path_id, srb->target_id,
-                      srb->lun, opcode, data_len);
-    if (srb->cdb_length == 0 || srb->cdb_length > STORVSP_CDB_MAX) {
-        storvsp_reject_srb(q, trans_id, srb, len,
-                           STORVSP_STATUS_INVALID_PARAMETER,
-                           STORVSP_SRB_STATUS_INVALID_REQUEST,
-                           "CDB length out of range");
-        return;
-    }
-    if (data_len > s->max_transfer) {
-        storvsp_reject_srb(q, trans_id, srb, len,
-                           STORVSP_STATUS_INVALID_PARAMETER,
-                           STORVSP_SRB_STATUS_INVALID_REQUEST,
-                           "data length beyond the maximum transfer size");
-        return;
-    }
-    if (pkt->type == VMBUS_PKT_GPA_DIRECT) {
-        why = storvsp_gpa_list_parse(pkt, data, &gpas);
-        if (!why && gpas.bytes < data_len) {
-            why = "data length beyond the GPA ranges";
-        }
-    } else {
-        why = data_len ? "data length without GPA ranges" : NULL;
-    }
-    if (why) {
-        storvsp_reject_srb(q, trans_id, srb, len,
-                           STORVSP_STATUS_INVALID_PARAMETER,
+                      srb->lun, opcode, le32_to_cpu(srb->data_transfer_length));
+    if (storvsp_parse_srb(&s->session, s->max_transfer, pkt, data, request,
+                          request_len, &gpas, &data_len, &status, &why) < 0) {
+        storvsp_reject_srb(q, trans_id, srb, len, status,
                            STORVSP_SRB_STATUS_INVALID_REQUEST, why);
         return;
     }
-    if (srb->path_id >= STORVSP_MAX_PATHS ||
-        srb->target_id >= STORVSP_MAX_TARGETS ||
-        srb->lun > STORVSP_MAX_LUN) {
-        trace_storvsp_srb_bad(s, q->index, trans_id,
-                              "address out of range");
+    if (!storvsp_srb_address_ok(&s->addressing, srb, &why)) {
+        trace_storvsp_srb_bad(s, q->index, trans_id, why);
         storvsp_answer_no_lun(q, trans_id, srb, len);
         return;
     }
@@ -774,129 +605,26 @@ static void storvsp_control(StorvspQueue *q, uint64_t trans_id,
                             uint32_t request_len)
 {
     StorvspState *s = q->s;
-    StorvspPacket answer = { 0 };
-    uint32_t op = le32_to_cpu(request->operation);
-    uint32_t len = storvsp_answer_len(s, request_len);
-    uint32_t status = STORVSP_STATUS_SUCCESS;
-    uint16_t offer = 0, version, count, cap;
-    const char *why = NULL;
+    StorvspPacket answer;
+    StorvspControlResult res;
 
-    if (q->index != 0 && op != STORVSP_OP_RESET_LUN &&
-        op != STORVSP_OP_RESET_ADAPTER && op != STORVSP_OP_RESET_BUS) {
-        why = "initialization on a sub-channel";
-        status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-        goto answer;
+    storvsp_control_step(&s->session, q->index, request, request_len,
+                         storvsp_sub_channel_cap(s), s->max_transfer,
+                         &answer, &res);
+    if (res.version_asked) {
+        trace_storvsp_version(s, STORVSP_VERSION_MAJOR(res.version),
+                              STORVSP_VERSION_MINOR(res.version),
+                              res.status == STORVSP_STATUS_SUCCESS);
     }
-    switch (op) {
-    case STORVSP_OP_BEGIN_INITIALIZATION:
-        if (s->init_state == STORVSP_INIT_READY) {
-            why = "BEGIN_INITIALIZATION after initialization";
-            status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-            break;
-        }
-        s->init_state = STORVSP_INIT_VERSION;
-        s->version = 0;
-        len = storvsp_answer_len(s, request_len);
-        break;
-    case STORVSP_OP_QUERY_PROTOCOL_VERSION:
-        if (s->init_state != STORVSP_INIT_VERSION) {
-            why = "QUERY_PROTOCOL_VERSION out of order";
-            status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-            break;
-        }
-        if (request_len < STORVSP_PACKET_HEADER_SIZE +
-                          sizeof(StorvspProtocolVersion)) {
-            why = "QUERY_PROTOCOL_VERSION without a version";
-            status = STORVSP_STATUS_INVALID_PARAMETER;
-            break;
-        }
-        answer.version = request->version;
-        version = le16_to_cpu(request->version.major_minor);
-        if (!storvsp_version_supported(version)) {
-            /* Normal: the guest tries the next older one. */
-            trace_storvsp_version(s, STORVSP_VERSION_MAJOR(version),
-                                  STORVSP_VERSION_MINOR(version), false);
-            status = STORVSP_STATUS_REVISION_MISMATCH;
-            break;
-        }
-        trace_storvsp_version(s, STORVSP_VERSION_MAJOR(version),
-                              STORVSP_VERSION_MINOR(version), true);
-        s->version = version;
-        s->init_state = STORVSP_INIT_END;
-        break;
-    case STORVSP_OP_QUERY_PROPERTIES:
-        if (s->init_state != STORVSP_INIT_END) {
-            why = "QUERY_PROPERTIES before a version was agreed";
-            status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-            break;
-        }
-        cap = storvsp_sub_channel_cap(s);
-        answer.properties.max_channel_count = cpu_to_le16(cap);
-        answer.properties.flags =
-            cpu_to_le32(cap ? STORVSP_PROPERTY_MULTI_CHANNEL : 0);
-        answer.properties.max_transfer_bytes = cpu_to_le32(s->max_transfer);
-        break;
-    case STORVSP_OP_END_INITIALIZATION:
-        if (s->init_state != STORVSP_INIT_END) {
-            why = "END_INITIALIZATION before a version was agreed";
-            status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-            break;
-        }
-        s->init_state = STORVSP_INIT_READY;
-        break;
-    case STORVSP_OP_CREATE_SUB_CHANNELS:
-        if (s->init_state != STORVSP_INIT_READY) {
-            why = "CREATE_SUB_CHANNELS before the end of initialization";
-            status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-            break;
-        }
-        if (request_len < STORVSP_PACKET_HEADER_SIZE +
-                          sizeof(StorvspSubChannelRequest)) {
-            why = "CREATE_SUB_CHANNELS without a count";
-            status = STORVSP_STATUS_INVALID_PARAMETER;
-            break;
-        }
-        count = le16_to_cpu(request->sub_channels.count);
-        cap = storvsp_sub_channel_cap(s);
-        if (count == 0 || count > cap) {
-            why = "sub-channel count out of range";
-            status = STORVSP_STATUS_INVALID_PARAMETER;
-            break;
-        }
-        offer = count;
-        break;
-    case STORVSP_OP_RESET_LUN:
-    case STORVSP_OP_RESET_ADAPTER:
-    case STORVSP_OP_RESET_BUS:
-        /*
-         * Every request in flight is answered when its I/O ends, which is
-         * all the guest waits for after a reset (storvsc_host_reset_handler
-         * drains its outstanding requests).
-         */
-        if (s->init_state != STORVSP_INIT_READY) {
-            why = "reset before the end of initialization";
-            status = STORVSP_STATUS_INVALID_DEVICE_STATE;
-        }
-        break;
-    default:
-        why = op && op < STORVSP_OP_COUNT ? "operation only a host sends"
-                                          : "unknown operation";
-        status = STORVSP_STATUS_INVALID_DEVICE_REQUEST;
-        break;
+    if (res.why) {
+        trace_storvsp_control_bad(s, q->index, res.op, res.why);
     }
+    trace_storvsp_control(s, q->index, res.op, res.status);
+    storvsp_send(q, VMBUS_PKT_COMP, trans_id, &answer, res.answer_len);
+    if (res.offer) {
+        int ret = vmbus_device_offer_subchannels(VMBUS_DEVICE(s), res.offer);
 
-answer:
-    if (why) {
-        trace_storvsp_control_bad(s, q->index, op, why);
-    }
-    trace_storvsp_control(s, q->index, op, status);
-    answer.operation = cpu_to_le32(STORVSP_OP_COMPLETE_IO);
-    answer.status = cpu_to_le32(status);
-    storvsp_send(q, VMBUS_PKT_COMP, trans_id, &answer, len);
-    if (offer) {
-        int ret = vmbus_device_offer_subchannels(VMBUS_DEVICE(s), offer);
-
-        trace_storvsp_sub_channels(s, offer, ret);
+        trace_storvsp_sub_channels(s, res.offer, ret);
         s->sub_channels = ret > 0 ? ret : 0;
     }
 }
@@ -908,8 +636,10 @@ static bool storvsp_ring_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
 {
     StorvspQueue *q = opaque;
     StorvspState *s = q->s;
-    StorvspPacket request = { 0 };
-    uint32_t request_len, op;
+    StorvspPacket request;
+    uint32_t request_len;
+    const char *why;
+    int ret;
 
     if (q->nanswers || q->inflight >= STORVSP_MAX_INFLIGHT) {
         /* Leave it in the ring: storvsp_maybe_resume() comes back. */
@@ -917,41 +647,21 @@ static bool storvsp_ring_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
         q->stalled = true;
         return false;
     }
-    if (pkt->type != VMBUS_PKT_INBAND && pkt->type != VMBUS_PKT_GPA_DIRECT) {
-        trace_storvsp_packet_bad(s, q->index, pkt->trans_id,
-                                 pkt->type == VMBUS_PKT_COMP ?
-                                 "completion from the guest" :
-                                 "packet type other than inband or "
-                                 "GPA_DIRECT");
+    ret = storvsp_parse_packet(pkt, data, len, &request, &request_len, &why);
+    if (ret == -EBADMSG) {
+        trace_storvsp_packet_bad(s, q->index, pkt->trans_id, why);
         return true;
     }
-    if (!(pkt->flags & VMBUS_PKT_FLAG_COMPLETION_REQUESTED)) {
-        /* Every vstor request is answered by a completion packet. */
-        trace_storvsp_packet_bad(s, q->index, pkt->trans_id,
-                                 "no completion requested");
-        return true;
-    }
-    request_len = len - pkt->data_offset;
-    if (request_len < STORVSP_PACKET_HEADER_SIZE) {
-        trace_storvsp_packet_bad(s, q->index, pkt->trans_id,
-                                 "shorter than a vstor packet header");
+    if (ret < 0) {
+        trace_storvsp_packet_bad(s, q->index, pkt->trans_id, why);
         storvsp_answer_status(q, pkt->trans_id,
                               STORVSP_STATUS_INVALID_PARAMETER,
-                              storvsp_answer_len(s, request_len));
+                              storvsp_answer_len(s->session.version,
+                                                 request_len));
         return true;
     }
-    /* Shorter packets read as zeroes beyond their end. */
-    memcpy(&request, data + pkt->data_offset,
-           MIN(request_len, sizeof(request)));
-    op = le32_to_cpu(request.operation);
-    if (op == STORVSP_OP_EXECUTE_SRB) {
+    if (le32_to_cpu(request.operation) == STORVSP_OP_EXECUTE_SRB) {
         storvsp_execute_srb(q, pkt, data, &request, request_len);
-    } else if (pkt->type != VMBUS_PKT_INBAND) {
-        trace_storvsp_control_bad(s, q->index, op,
-                                  "GPA ranges with a control operation");
-        storvsp_answer_status(q, pkt->trans_id,
-                              STORVSP_STATUS_INVALID_PARAMETER,
-                              storvsp_answer_len(s, request_len));
     } else {
         storvsp_control(q, pkt->trans_id, &request, request_len);
     }
@@ -979,14 +689,14 @@ static void storvsp_enumerate_bus(StorvspState *s, const char *why)
     StorvspQueue *q = &s->queues[0];
     StorvspPacket notice = { 0 };
 
-    if (!q->open || s->init_state != STORVSP_INIT_READY) {
+    if (!q->open || s->session.init_state != STORVSP_INIT_READY) {
         /* The guest scans the bus when it finishes initializing. */
         return;
     }
     trace_storvsp_enumerate_bus(s, why);
     notice.operation = cpu_to_le32(STORVSP_OP_ENUMERATE_BUS);
     storvsp_send(q, VMBUS_PKT_INBAND, 0, &notice,
-                 storvsp_answer_len(s, STORVSP_PACKET_SIZE));
+                 storvsp_answer_len(s->session.version, STORVSP_PACKET_SIZE));
 }
 
 /* VMBus device hooks */
@@ -1009,8 +719,8 @@ static int storvsp_open(VMBusChannel *chan)
      * that was saved.
      */
     if (q->index == 0 && !runstate_check(RUN_STATE_INMIGRATE)) {
-        s->init_state = STORVSP_INIT_BEGIN;
-        s->version = 0;
+        s->session.init_state = STORVSP_INIT_BEGIN;
+        s->session.version = 0;
     }
     return 0;
 }
@@ -1053,8 +763,8 @@ static void storvsp_close(VMBusChannel *chan)
     storvsp_cancel_requests(s, q);
     storvsp_drop_answers(q);
     if (q->index == 0) {
-        s->init_state = STORVSP_INIT_BEGIN;
-        s->version = 0;
+        s->session.init_state = STORVSP_INIT_BEGIN;
+        s->session.version = 0;
     }
 }
 
@@ -1097,8 +807,8 @@ static void storvsp_reset(VMBusDevice *vdev)
         storvsp_drop_answers(&s->queues[i]);
         s->queues[i].stalled = false;
     }
-    s->init_state = STORVSP_INIT_BEGIN;
-    s->version = 0;
+    s->session.init_state = STORVSP_INIT_BEGIN;
+    s->session.version = 0;
     s->sub_channels = 0;
 }
 
@@ -1147,20 +857,158 @@ static int storvsp_count_controllers(VMBusDevice *self)
         DeviceState *dev = kid->child;
 
         if (dev != DEVICE(self) && dev->realized &&
-            object_dynamic_cast(OBJECT(dev), TYPE_VMBUS_SCSI)) {
+            object_dynamic_cast(OBJECT(dev), TYPE_VMBUS_SCSI) &&
+            !VMBUS_SCSI(dev)->addressing.ide) {
             n++;
         }
     }
     return n;
 }
 
+/* IDE accelerator channels */
+
+/* Whether @bus is one of the two channels of the PIIX IDE function */
+static bool storvsp_ide_bus_is_piix(IDEBus *bus)
+{
+    Object *ctrl = OBJECT(bus->qbus.parent);
+
+    return ctrl && (object_dynamic_cast(ctrl, TYPE_PIIX3_IDE) ||
+                    object_dynamic_cast(ctrl, TYPE_PIIX4_IDE));
+}
+
+typedef struct StorvspIdeFind {
+    uint32_t controller;
+    uint32_t unit;
+    IDEDevice *found;
+} StorvspIdeFind;
+
+static int storvsp_ide_find_one(Object *obj, void *opaque)
+{
+    StorvspIdeFind *f = opaque;
+    DeviceState *dev;
+    IDEBus *bus;
+
+    /* Hard disks only: Hyper-V keeps CD-ROMs on emulated IDE alone. */
+    if (!object_dynamic_cast(obj, "ide-hd")) {
+        return 0;
+    }
+    dev = DEVICE(obj);
+    if (!dev->realized || !dev->parent_bus) {
+        return 0;
+    }
+    bus = (IDEBus *)object_dynamic_cast(OBJECT(dev->parent_bus),
+                                        TYPE_IDE_BUS);
+    if (bus && storvsp_ide_bus_is_piix(bus) &&
+        bus->bus_id == f->controller && IDE_DEVICE(dev)->unit == f->unit) {
+        f->found = IDE_DEVICE(dev);
+        return 1;
+    }
+    return 0;
+}
+
+/* The ide-hd at @controller:@unit of the PIIX IDE function, or NULL */
+static IDEDevice *storvsp_ide_find(uint32_t controller, uint32_t unit)
+{
+    StorvspIdeFind f = { .controller = controller, .unit = unit };
+
+    object_child_foreach_recursive(object_get_root(), storvsp_ide_find_one,
+                                   &f);
+    return f.found;
+}
+
+/*
+ * Serve @ide's disk on this channel: an internal scsi-hd on the same block
+ * node, at the one address the guest uses (target = unit, LUN 0).
+ *
+ * Two devices cannot share one BlockBackend (a BlockBackend has at most
+ * one device), so the scsi-hd gets a BlockBackend of its own on the IDE
+ * disk's node, created by its "drive" property from the node name. Both
+ * BlockBackends want WRITE; the block layer allows that only if each
+ * shares WRITE with the other. The scsi-hd says so with share-rw=on, and
+ * the IDE device's BlockBackend gets BLK_PERM_WRITE added to the
+ * permissions it shares (blk_get_perm / blk_set_perm) instead of asking
+ * the user for share-rw=on on ide-hd. That is sound here because both are
+ * the same virtual disk seen through two paths, as on Hyper-V: neither
+ * device caches data of its own above the node, every write goes to the
+ * one node (and its format driver's metadata) in order, and a guest uses
+ * one path at a time (BIOS and boot loader the IDE one, then the OS
+ * storvsc; a Linux guest's ata_piix leaves the ATA disks alone once the
+ * SMBIOS says Hyper-V). The write cache setting and the serial number
+ * follow the IDE disk's.
+ */
+static bool storvsp_ide_attach(StorvspState *s, IDEDevice *ide, Error **errp)
+{
+    BlockBackend *blk = ide->conf.blk;
+    BlockDriverState *bs = blk ? blk_bs(blk) : NULL;
+    uint64_t perm, shared;
+    DeviceState *disk;
+
+    if (!bs) {
+        error_setg(errp, "vmbus-ide: the IDE disk at %u:%u has no medium",
+                   s->ide_controller, s->ide_unit);
+        return false;
+    }
+    blk_get_perm(blk, &perm, &shared);
+    if (blk_set_perm(blk, perm, shared | BLK_PERM_WRITE, errp) < 0) {
+        error_prepend(errp, "vmbus-ide: cannot share the IDE disk at %u:%u: ",
+                      s->ide_controller, s->ide_unit);
+        return false;
+    }
+
+    disk = qdev_new("scsi-hd");
+    object_property_add_child(OBJECT(s), "disk", OBJECT(disk));
+    if (!object_property_set_str(OBJECT(disk), "drive",
+                                 bdrv_get_node_name(bs), errp)) {
+        goto fail;
+    }
+    qdev_prop_set_bit(disk, "share-rw", true);
+    qdev_prop_set_uint32(disk, "scsi-id", s->ide_unit);
+    qdev_prop_set_uint32(disk, "lun", 0);
+    /* What Hyper-V's IDE accelerator disks answer to INQUIRY */
+    qdev_prop_set_string(disk, "vendor", "Msft");
+    qdev_prop_set_string(disk, "product", "Virtual Disk");
+    if (ide->serial) {
+        qdev_prop_set_string(disk, "serial", ide->serial);
+    }
+    qdev_prop_set_enum(disk, "write-cache",
+                       blk_enable_write_cache(blk) ? ON_OFF_AUTO_ON
+                                                   : ON_OFF_AUTO_OFF);
+    if (!qdev_realize(disk, BUS(&s->bus), errp)) {
+        goto fail;
+    }
+    object_unref(OBJECT(disk));
+    return true;
+
+fail:
+    error_prepend(errp, "vmbus-ide: IDE disk at %u:%u: ", s->ide_controller,
+                  s->ide_unit);
+    object_unparent(OBJECT(disk));
+    object_unref(OBJECT(disk));
+    return false;
+}
+
 static void storvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
 {
     StorvspState *s = VMBUS_SCSI(vdev);
+    IDEDevice *ide = NULL;
     uint32_t max_pfns;
     int i;
 
-    if (storvsp_count_controllers(vdev) >= STORVSP_MAX_CONTROLLERS) {
+    if (s->addressing.ide) {
+        if (s->ide_controller >= STORVSP_IDE_CONTROLLERS ||
+            s->ide_unit >= STORVSP_IDE_UNITS) {
+            error_setg(errp, "vmbus-ide: controller must be 0 or 1, unit 0 "
+                       "or 1");
+            return;
+        }
+        ide = storvsp_ide_find(s->ide_controller, s->ide_unit);
+        if (!ide) {
+            error_setg(errp, "vmbus-ide: no IDE hard disk at %u:%u of the "
+                       "PIIX IDE controller", s->ide_controller, s->ide_unit);
+            return;
+        }
+        s->addressing.ide_target = s->ide_unit;
+    } else if (storvsp_count_controllers(vdev) >= STORVSP_MAX_CONTROLLERS) {
         error_setg(errp, "vmbus-scsi: at most %d synthetic SCSI controllers "
                    "per VM", STORVSP_MAX_CONTROLLERS);
         return;
@@ -1195,6 +1043,14 @@ static void storvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
     s->resume_bh = qemu_bh_new_guarded(storvsp_resume_bh, s,
                                        &DEVICE(s)->mem_reentrancy_guard);
     scsi_bus_init(&s->bus, sizeof(s->bus), DEVICE(s), &storvsp_scsi_info);
+    if (ide) {
+        /* One fixed disk: nothing to plug on this bus later. */
+        if (!storvsp_ide_attach(s, ide, errp)) {
+            qemu_bh_delete(s->resume_bh);
+            s->resume_bh = NULL;
+        }
+        return;
+    }
     /* device_add and device_del on the bus tell the guest */
     qbus_set_hotplug_handler(BUS(&s->bus), OBJECT(s));
 }
@@ -1237,10 +1093,11 @@ static int storvsp_pre_save(void *opaque)
 static int storvsp_post_load(void *opaque, int version_id)
 {
     StorvspState *s = opaque;
+    StorvspSession *ss = &s->session;
 
-    if (s->init_state > STORVSP_INIT_READY ||
-        (s->version && !storvsp_version_supported(s->version)) ||
-        (s->init_state >= STORVSP_INIT_END && !s->version)) {
+    if (ss->init_state > STORVSP_INIT_READY ||
+        (ss->version && !storvsp_version_supported(ss->version)) ||
+        (ss->init_state >= STORVSP_INIT_END && !ss->version)) {
         return -EINVAL;
     }
     return 0;
@@ -1253,8 +1110,8 @@ static const VMStateDescription vmstate_storvsp = {
     .pre_save = storvsp_pre_save,
     .post_load = storvsp_post_load,
     .fields = (const VMStateField[]) {
-        VMSTATE_UINT32(init_state, StorvspState),
-        VMSTATE_UINT16(version, StorvspState),
+        VMSTATE_UINT32(session.init_state, StorvspState),
+        VMSTATE_UINT16(session.version, StorvspState),
         VMSTATE_UINT16(sub_channels, StorvspState),
         VMSTATE_UINT32(next_tag, StorvspState),
         VMSTATE_END_OF_LIST()
@@ -1308,9 +1165,102 @@ static const TypeInfo storvsp_type = {
     },
 };
 
+static void storvsp_ide_instance_init(Object *obj)
+{
+    VMBUS_SCSI(obj)->addressing.ide = true;
+}
+
+static const Property storvsp_ide_props[] = {
+    DEFINE_PROP_UINT8("controller", StorvspState, ide_controller, 0),
+    DEFINE_PROP_UINT8("unit", StorvspState, ide_unit, 0),
+};
+
+static void storvsp_ide_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+    VMBusDeviceClass *vdc = VMBUS_DEVICE_CLASS(oc);
+
+    dc->desc = "Hyper-V IDE accelerator channel of an emulated IDE disk";
+    /* Created by -accel hvpart,ide-accel=on, one per IDE hard disk. */
+    dc->user_creatable = false;
+    device_class_set_props(dc, storvsp_ide_props);
+    object_class_property_set_description(oc, "controller",
+        "IDE controller (channel) of the PIIX IDE function: 0 or 1");
+    object_class_property_set_description(oc, "unit",
+        "unit on that controller: 0 (master) or 1 (slave)");
+    vdc->interface_id = STORVSP_IDE_INTERFACE_ID;
+    vdc->interface_name = "ide";
+}
+
+static const TypeInfo storvsp_ide_type = {
+    .name = TYPE_VMBUS_IDE,
+    .parent = TYPE_VMBUS_SCSI,
+    .instance_init = storvsp_ide_instance_init,
+    .class_init = storvsp_ide_class_init,
+};
+
+/*
+ * Once every device of the command line exists: offer each IDE hard disk
+ * of the PIIX IDE function on the VMBus too, as Hyper-V does, with the
+ * instance GUID that names its controller and unit.
+ */
+static void storvsp_ide_machine_done(Notifier *n, void *data)
+{
+    Object *br = object_resolve_path_type("", TYPE_VMBUS_BRIDGE, NULL);
+    BusState *vmbus = br ? QLIST_FIRST(&DEVICE(br)->child_bus) : NULL;
+    uint32_t c, u;
+
+    if (!vmbus) {
+        return;
+    }
+    for (c = 0; c < STORVSP_IDE_CONTROLLERS; c++) {
+        for (u = 0; u < STORVSP_IDE_UNITS; u++) {
+            g_autofree char *id = NULL;
+            g_autofree char *name = NULL;
+            Error *err = NULL;
+            DeviceState *dev;
+
+            if (!storvsp_ide_find(c, u)) {
+                continue;
+            }
+            id = g_strdup_printf(STORVSP_IDE_INSTANCE_FMT, c, u);
+            name = g_strdup_printf("vmbus-ide[%u.%u]", c, u);
+            dev = qdev_new(TYPE_VMBUS_IDE);
+            qdev_prop_set_uint8(dev, "controller", c);
+            qdev_prop_set_uint8(dev, "unit", u);
+            qdev_prop_set_string(dev, "instance-id", id);
+            object_property_add_child(qdev_get_machine(), name, OBJECT(dev));
+            if (!qdev_realize_and_unref(dev, vmbus, &err)) {
+                /* No silent fallback: say how to do without the channel. */
+                error_append_hint(&err, "Use -accel hvpart,ide-accel=off to "
+                                  "keep the IDE disks off the VMBus.\n");
+                error_report_err(err);
+                exit(1);
+            }
+        }
+    }
+}
+
+static Notifier storvsp_ide_notifier = {
+    .notify = storvsp_ide_machine_done,
+};
+
+static void storvsp_partition_created(Notifier *n, void *data)
+{
+    if (hvpart_vmbus_wanted() && hvpart_ide_accel_wanted()) {
+        qemu_add_machine_init_done_notifier(&storvsp_ide_notifier);
+    }
+}
+
+static Notifier storvsp_partition_notifier = {
+    .notify = storvsp_partition_created,
+};
+
 static void storvsp_register_types(void)
 {
     type_register_static(&storvsp_type);
+    type_register_static(&storvsp_ide_type);
+    hvpart_add_partition_notifier(&storvsp_partition_notifier);
 }
 
 type_init(storvsp_register_types)

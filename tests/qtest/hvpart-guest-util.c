@@ -530,7 +530,10 @@ char *hvguest_repo_path(const char *relpath)
 HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
                               const char *extra_args)
 {
-    g_autofree char *q_kernel = g_shell_quote(kernel);
+    g_autofree char *q_kernel = kernel ? g_shell_quote(kernel) : NULL;
+    g_autofree char *kernel_arg = kernel ? g_strdup_printf("-kernel %s",
+                                                           q_kernel)
+                                         : g_strdup("");
     g_autofree char *q_console = NULL;
     const char *local_args = g_getenv("HVPART_GUEST_QEMU_ARGS");
     g_autoptr(GError) err = NULL;
@@ -550,8 +553,8 @@ HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
     g->start_us = g_get_monotonic_time();
     g->qts = qtest_initf("-accel %s -nodefaults -no-reboot "
                          "-chardev file,id=hvcon,path=%s "
-                         "-serial chardev:hvcon -kernel %s %s %s",
-                         accel, q_console, q_kernel,
+                         "-serial chardev:hvcon %s %s %s",
+                         accel, q_console, kernel_arg,
                          extra_args ? extra_args : "",
                          local_args ? local_args : "");
     g->running = true;

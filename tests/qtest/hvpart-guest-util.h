@@ -166,6 +166,7 @@ char *hvguest_repo_path(const char *relpath);
  * or command line (a multiboot test kernel, say): "-accel @accel", the first
  * serial port to a temporary file, -nodefaults -no-reboot, @extra_args and
  * $HVPART_GUEST_QEMU_ARGS. The caller checks that @kernel exists.
+ * @kernel NULL: no -kernel at all, the firmware boots the machine's disks.
  */
 HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
                               const char *extra_args);
