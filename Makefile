@@ -13,7 +13,7 @@ export BUILD_DIR := $(BUILD)
 QEMU_QTESTS := qom-test device-introspect-test qmp-cmd-test test-hmp \
                bios-tables-test test-x86-cpuid-compat
 
-.PHONY: all deps qemu tests guest check run bench checkpatch clean
+.PHONY: all deps qemu tests fuzz guest check run bench checkpatch clean
 
 all: qemu
 
@@ -26,6 +26,14 @@ qemu:
 tests:
 	target-support/build-qemu.sh qemu-system-x86_64 qemu-img hvpart-tests \
 	    $(addprefix tests/qtest/,$(QEMU_QTESTS))
+	$(MAKE) fuzz
+
+# libFuzzer harnesses of the guest-facing parsers (clang), in $(BUILD)/fuzz.
+# They include QEMU's headers, so QEMU's tree must be configured first.
+fuzz:
+	@test -f $(QEMU_BUILD)/config-host.h || \
+	    target-support/build-qemu.sh qemu-system-x86_64
+	tests/fuzz/build.sh $(BUILD)/fuzz
 
 guest: deps
 	tests/guest/mkguest.sh $(GUEST)
@@ -50,4 +58,4 @@ checkpatch: qemu
 	tests/checkpatch.sh
 
 clean:
-	rm -rf $(QEMU_BUILD) $(GUEST)
+	rm -rf $(QEMU_BUILD) $(GUEST) $(BUILD)/fuzz

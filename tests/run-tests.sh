@@ -6,6 +6,7 @@
 # TAP (glib's --tap); a program that crashes or times out counts as failed.
 #
 #   unit tests   build/qemu-build/hvpart/test-*       pure protocol code
+#   fuzzers      build/fuzz/fuzz-* (tests/fuzz)      FUZZ_SECONDS each (15)
 #   hvpart qtests                                     real guests, -accel hvpart
 #   QEMU qtests  the upstream tests that cover the patched files
 set -u
@@ -57,6 +58,67 @@ for t in "$bdir"/hvpart/test-*; do
     [ -f "$t" ] && [ -x "$t" ] || continue      # not meson's *.p folders
     run "$(basename "$t")" 600 "$t"
 done
+
+# Fuzzers of the guest-facing parsers (tests/fuzz/fuzzers.list, built by
+# "make fuzz"): each runs for FUZZ_SECONDS from its seed corpus, copied to a
+# scratch folder so that the repository is not modified, and counts as one
+# test. A crash, a sanitizer report or a failed postcondition is a failure;
+# libFuzzer keeps the input in $logdir and the command to reproduce it is
+# printed.
+fuzz_secs="${FUZZ_SECONDS:-15}"
+fuzz_dir="$build/fuzz"
+
+run_fuzz() {
+    local name=$1 bin="$fuzz_dir/fuzz-$1" log="$logdir/fuzz-$1.log"
+    local work rc runs cov corpus input
+    echo "== fuzz-$name"
+    rm -f "$logdir/fuzz-$name-"*            # inputs kept by an earlier run
+    if [ ! -x "$bin" ]; then
+        echo "not ok 1 - fuzz-$name # not built (make fuzz)" > "$log"
+        echo "   not ok - fuzz-$name: $bin not built (make fuzz)"
+        failed=$((failed + 1))
+        failures+=("fuzz-$name")
+        return
+    fi
+    work=$(mktemp -d "${TMPDIR:-/tmp}/hvpart-fuzz-$name.XXXXXX")
+    if [ -d "$top/tests/fuzz/corpus/$name" ]; then
+        cp -R "$top/tests/fuzz/corpus/$name/." "$work/"
+    fi
+    timeout --foreground -k 10 $((fuzz_secs + 300)) "$bin" \
+        -max_total_time="$fuzz_secs" -timeout=30 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="$logdir/fuzz-$name-" \
+        "$work" > "$log" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)
+    corpus=$(find "$work" -type f | wc -l)
+    rm -rf "$work"
+    if [ "$rc" -eq 0 ]; then
+        echo "ok 1 - fuzz-$name" >> "$log"
+        echo "   ok - fuzz-$name: ${runs:-?} runs in ${fuzz_secs} s," \
+             "${cov:-cov: ?}, corpus $corpus inputs"
+        passed=$((passed + 1))
+        return
+    fi
+    echo "not ok 1 - fuzz-$name" >> "$log"
+    echo "   not ok - fuzz-$name exited with status $rc (see $log)"
+    grep -E 'postcondition failed|ERROR: |SUMMARY: |runtime error' "$log" |
+        head -n 5 | sed 's/^/   | /'
+    input=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+    if [ -n "$input" ]; then
+        echo "   | input kept: $input"
+        echo "   | reproduce:  $bin $input"
+    fi
+    failed=$((failed + 1))
+    failures+=("fuzz-$name")
+}
+
+while read -r name _; do
+    case "$name" in
+    ''|'#'*) continue ;;
+    esac
+    run_fuzz "$name"
+done < "$top/tests/fuzz/fuzzers.list"
 
 # qtests with real guests under -accel hvpart.
 for t in "$bdir"/hvpart/hvpart-*-test; do

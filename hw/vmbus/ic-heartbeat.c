@@ -63,19 +63,17 @@ static void vmbus_heartbeat_closed(VMBusIC *ic)
     timer_del(VMBUS_HEARTBEAT(ic)->timer);
 }
 
-static void vmbus_heartbeat_response(VMBusIC *ic, uint16_t msgtype,
-                                     uint32_t status, const uint8_t *body,
-                                     uint32_t len)
+static void vmbus_heartbeat_response(VMBusIC *ic, const ICGuestMsg *msg)
 {
     VMBusHeartbeat *hb = VMBUS_HEARTBEAT(ic);
+    const char *why = NULL;
     uint64_t seq;
 
-    if (msgtype != IC_MSGTYPE_HEARTBEAT || len < sizeof(uint64_t)) {
-        trace_vmbus_ic_bad(TYPE_VMBUS_HEARTBEAT, "unexpected response");
+    if (ic_msg_heartbeat(msg, &seq, &why) < 0) {
+        trace_vmbus_ic_bad(TYPE_VMBUS_HEARTBEAT, why);
         return;
     }
-    seq = ldq_le_p(body);
-    if (status != IC_STATUS_OK || seq != hb->seq + 1) {
+    if (msg->status != IC_STATUS_OK || seq != hb->seq + 1) {
         trace_vmbus_ic_bad(TYPE_VMBUS_HEARTBEAT, "wrong sequence number");
         return;
     }

@@ -81,38 +81,6 @@ static KvpPair *kvp_pair_new(const char *key, const char *value)
     return pair;
 }
 
-/* UTF-8 to NUL-terminated UTF-16LE in @out; returns the bytes used. */
-static uint32_t kvp_to_utf16(const char *s, uint8_t *out, uint32_t max)
-{
-    g_autofree gunichar2 *u = NULL;
-    glong n = 0, i;
-
-    u = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
-    if (!u || (n + 1) * 2 > max) {
-        return 0;
-    }
-    for (i = 0; i <= n; i++) {
-        stw_le_p(out + i * 2, i < n ? u[i] : 0);
-    }
-    return (n + 1) * 2;
-}
-
-/* UTF-16LE of @bytes bytes (NUL optional) to UTF-8, NULL if invalid. */
-static char *kvp_from_utf16(const uint8_t *in, uint32_t bytes)
-{
-    g_autofree gunichar2 *u = g_new0(gunichar2, bytes / 2 + 1);
-    uint32_t i, n = 0;
-
-    for (i = 0; i + 1 < bytes; i += 2) {
-        u[n] = lduw_le_p(in + i);
-        if (!u[n]) {
-            break;
-        }
-        n++;
-    }
-    return g_utf16_to_utf8(u, n, NULL, NULL, NULL);
-}
-
 static void vmbus_kvp_send(VMBusKvp *kvp, const void *msg, uint8_t op)
 {
     g_autofree uint8_t *buf = g_malloc0(IC_KVP_MSG_SIZE);
@@ -144,10 +112,10 @@ static void vmbus_kvp_kick(VMBusKvp *kvp)
         msg.hdr.operation = IC_KVP_OP_SET;
         msg.hdr.pool = IC_KVP_POOL_EXTERNAL;
         msg.data.value_type = cpu_to_le32(IC_KVP_REG_SZ);
-        msg.data.key_size = cpu_to_le32(
-            kvp_to_utf16(set->key, msg.data.key, sizeof(msg.data.key)));
-        msg.data.value_size = cpu_to_le32(
-            kvp_to_utf16(set->value, msg.data.value, sizeof(msg.data.value)));
+        msg.data.key_size = cpu_to_le32(ic_msg_kvp_utf16(
+            set->key, msg.data.key, sizeof(msg.data.key)));
+        msg.data.value_size = cpu_to_le32(ic_msg_kvp_utf16(
+            set->value, msg.data.value, sizeof(msg.data.value)));
         vmbus_kvp_send(kvp, &msg, IC_KVP_OP_SET);
         return;
     }
@@ -196,44 +164,29 @@ static void vmbus_kvp_pool_done(VMBusKvp *kvp)
     }
 }
 
-static void vmbus_kvp_enum_response(VMBusKvp *kvp, uint32_t status,
-                                    const ICKvpEnumerate *msg)
+static void vmbus_kvp_enum_response(VMBusKvp *kvp, const ICGuestMsg *msg)
 {
-    uint32_t type, key_size, value_size;
     g_autofree char *key = NULL;
     g_autofree char *value = NULL;
+    const char *why = NULL;
+    int ret;
 
     if (!kvp->enum_items) {
         return;
     }
-    if (status != IC_STATUS_OK) {
+    if (msg->status != IC_STATUS_OK) {
         /* End of the pool (or the daemon failed: keep what we have). */
         vmbus_kvp_pool_done(kvp);
         return;
     }
-    type = le32_to_cpu(msg->data.value_type);
-    key_size = le32_to_cpu(msg->data.key_size);
-    value_size = le32_to_cpu(msg->data.value_size);
-    if (key_size > IC_KVP_MAX_KEY_BYTES ||
-        value_size > IC_KVP_MAX_VALUE_BYTES) {
-        trace_vmbus_ic_bad(TYPE_VMBUS_KVP, "key or value size too large");
+    ret = ic_msg_kvp_enum_item(msg, &key, &value, &why);
+    if (ret == -E2BIG) {
+        trace_vmbus_ic_bad(TYPE_VMBUS_KVP, why);
         vmbus_kvp_pool_done(kvp);
         return;
     }
-    key = kvp_from_utf16(msg->data.key, key_size);
-    switch (type) {
-    case IC_KVP_REG_SZ:
-        value = kvp_from_utf16(msg->data.value, value_size);
-        break;
-    case IC_KVP_REG_U32:
-        value = g_strdup_printf("%" PRIu32, ldl_le_p(msg->data.value));
-        break;
-    case IC_KVP_REG_U64:
-        value = g_strdup_printf("%" PRIu64, ldq_le_p(msg->data.value));
-        break;
-    }
-    if (!key || !value) {
-        trace_vmbus_ic_bad(TYPE_VMBUS_KVP, "bad key or value encoding");
+    if (ret < 0) {
+        trace_vmbus_ic_bad(TYPE_VMBUS_KVP, why);
     } else {
         g_ptr_array_add(kvp->enum_items, kvp_pair_new(key, value));
     }
@@ -243,26 +196,24 @@ static void vmbus_kvp_enum_response(VMBusKvp *kvp, uint32_t status,
     }
 }
 
-static void vmbus_kvp_response(VMBusIC *ic, uint16_t msgtype, uint32_t status,
-                               const uint8_t *body, uint32_t len)
+static void vmbus_kvp_response(VMBusIC *ic, const ICGuestMsg *msg)
 {
     VMBusKvp *kvp = VMBUS_KVP(ic);
+    const char *why = "unexpected response";
     uint8_t op;
 
-    if (msgtype != IC_MSGTYPE_KVPEXCHANGE || !kvp->busy ||
-        len < sizeof(ICKvpEnumerate)) {
-        trace_vmbus_ic_bad(TYPE_VMBUS_KVP, "unexpected response");
+    if (!kvp->busy || ic_msg_kvp(msg, &op, &why) < 0) {
+        trace_vmbus_ic_bad(TYPE_VMBUS_KVP, why);
         return;
     }
-    op = body[0];
     kvp->busy = false;
     if (op != kvp->busy_op) {
         trace_vmbus_ic_bad(TYPE_VMBUS_KVP, "response to another operation");
     } else if (op == IC_KVP_OP_SET) {
-        trace_vmbus_kvp_set_done(status);
+        trace_vmbus_kvp_set_done(msg->status);
         kvp_pair_free(g_queue_pop_head(&kvp->pending_sets));
     } else if (op == IC_KVP_OP_ENUMERATE) {
-        vmbus_kvp_enum_response(kvp, status, (const ICKvpEnumerate *)body);
+        vmbus_kvp_enum_response(kvp, msg);
     }
     vmbus_kvp_kick(kvp);
 }

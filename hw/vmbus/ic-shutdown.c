@@ -57,20 +57,19 @@ static void vmbus_shutdown_powerdown(Notifier *n, void *opaque)
     trace_vmbus_shutdown_request(ret);
 }
 
-static void vmbus_shutdown_response(VMBusIC *ic, uint16_t msgtype,
-                                    uint32_t status, const uint8_t *body,
-                                    uint32_t len)
+static void vmbus_shutdown_response(VMBusIC *ic, const ICGuestMsg *msg)
 {
     VMBusShutdown *sd = VMBUS_SHUTDOWN(ic);
+    const char *why = NULL;
 
-    if (msgtype != IC_MSGTYPE_SHUTDOWN) {
-        trace_vmbus_ic_bad(TYPE_VMBUS_SHUTDOWN, "unexpected response");
+    if (ic_msg_shutdown(msg, &why) < 0) {
+        trace_vmbus_ic_bad(TYPE_VMBUS_SHUTDOWN, why);
         return;
     }
-    if (status == IC_STATUS_OK) {
+    if (msg->status == IC_STATUS_OK) {
         sd->accepted++;
     }
-    trace_vmbus_shutdown_response(status);
+    trace_vmbus_shutdown_response(msg->status);
 }
 
 static void vmbus_shutdown_vsp_realize(VMBusDevice *vdev, Error **errp)

@@ -116,26 +116,20 @@ static void vmbus_timesync_closed(VMBusIC *ic)
     timer_del(VMBUS_TIMESYNC(ic)->timer);
 }
 
-static void vmbus_timesync_response(VMBusIC *ic, uint16_t msgtype,
-                                    uint32_t status, const uint8_t *body,
-                                    uint32_t len)
+static void vmbus_timesync_response(VMBusIC *ic, const ICGuestMsg *msg)
 {
     VMBusTimesync *ts = VMBUS_TIMESYNC(ic);
-    bool v4 = ic->service_version >= IC_VERSION(4, 0);
-    size_t need = v4 ? sizeof(ICTimesyncRef) : sizeof(ICTimesync);
+    const char *why = NULL;
     uint8_t flags;
 
-    if (msgtype != IC_MSGTYPE_TIMESYNC || len < need) {
-        trace_vmbus_ic_bad(TYPE_VMBUS_TIMESYNC, "unexpected response");
+    if (ic_msg_timesync(msg, ic->service_version, &flags, &why) < 0) {
+        trace_vmbus_ic_bad(TYPE_VMBUS_TIMESYNC, why);
         return;
     }
-    if (status != IC_STATUS_OK) {
+    if (msg->status != IC_STATUS_OK) {
         trace_vmbus_ic_bad(TYPE_VMBUS_TIMESYNC, "guest failed a sample");
         return;
     }
-    /* The guest echoes the message: its flags say which one it took. */
-    flags = v4 ? ((const ICTimesyncRef *)body)->flags
-               : ((const ICTimesync *)body)->flags;
     if (flags == IC_TIMESYNC_FLAG_SYNC) {
         ts->syncs++;
     } else {

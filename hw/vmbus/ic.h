@@ -12,7 +12,7 @@
 #define HW_VMBUS_IC_H
 
 #include "hw/vmbus/vmbus.h"
-#include "hw/vmbus/ic-proto.h"
+#include "hw/vmbus/ic-msg.h"
 
 #define TYPE_VMBUS_IC "hvpart-vmbus-ic"
 OBJECT_DECLARE_TYPE(VMBusIC, VMBusICClass, VMBUS_IC)
@@ -36,9 +36,12 @@ struct VMBusICClass {
     void (*ready)(VMBusIC *ic);
     /* The channel closed. */
     void (*closed)(VMBusIC *ic);
-    /* The guest's response to a request of @msgtype. */
-    void (*response)(VMBusIC *ic, uint16_t msgtype, uint32_t status,
-                     const uint8_t *body, uint32_t len);
+    /*
+     * The guest's response to a request (any type but NEGOTIATE), its IC
+     * headers checked by ic_msg_parse(); the body is the service's to
+     * check, with its ic_msg_*() function.
+     */
+    void (*response)(VMBusIC *ic, const ICGuestMsg *msg);
 };
 
 struct VMBusIC {

@@ -15,10 +15,6 @@
 #include "hw/vmbus/ic.h"
 #include "trace.h"
 
-static const uint32_t ic_framework_versions[] = {
-    IC_FRAMEWORK_3_0, IC_FRAMEWORK_1_0,
-};
-
 bool vmbus_ic_ready(VMBusIC *ic)
 {
     return ic->state == VMBUS_IC_READY;
@@ -87,17 +83,17 @@ static void vmbus_ic_negotiate(VMBusIC *ic)
 {
     VMBusICClass *icc = VMBUS_IC_GET_CLASS(ic);
     uint8_t buf[sizeof(ICNegotiate) +
-                (ARRAY_SIZE(ic_framework_versions) + VMBUS_IC_MAX_VERSIONS) *
+                (IC_MSG_FRAMEWORK_VERSIONS + VMBUS_IC_MAX_VERSIONS) *
                 sizeof(ICVersion)];
     ICNegotiate *neg = (ICNegotiate *)buf;
-    int nfw = ARRAY_SIZE(ic_framework_versions), nsrv = 0, i;
+    int nfw = IC_MSG_FRAMEWORK_VERSIONS, nsrv = 0, i;
 
     memset(buf, 0, sizeof(buf));
     for (i = 0; i < nfw; i++) {
         neg->versions[i].major = cpu_to_le16(
-            IC_VERSION_MAJOR(ic_framework_versions[i]));
+            IC_VERSION_MAJOR(ic_msg_framework_versions[i]));
         neg->versions[i].minor = cpu_to_le16(
-            IC_VERSION_MINOR(ic_framework_versions[i]));
+            IC_VERSION_MINOR(ic_msg_framework_versions[i]));
     }
     while (nsrv < VMBUS_IC_MAX_VERSIONS && icc->versions[nsrv]) {
         neg->versions[nfw + nsrv].major =
@@ -113,23 +109,10 @@ static void vmbus_ic_negotiate(VMBusIC *ic)
                   sizeof(ICNegotiate) + (nfw + nsrv) * sizeof(ICVersion));
 }
 
-static bool vmbus_ic_version_known(const uint32_t *list, int n, uint32_t v)
-{
-    int i;
-
-    for (i = 0; i < n && list[i]; i++) {
-        if (list[i] == v) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static void vmbus_ic_negotiated(VMBusIC *ic, const uint8_t *body,
-                                uint32_t len)
+static void vmbus_ic_negotiated(VMBusIC *ic, const ICGuestMsg *msg)
 {
     VMBusICClass *icc = VMBUS_IC_GET_CLASS(ic);
-    const ICNegotiate *neg = (const ICNegotiate *)body;
+    const char *why = NULL;
     uint32_t fw, srv;
 
     if (ic->state != VMBUS_IC_NEGOTIATING) {
@@ -137,23 +120,9 @@ static void vmbus_ic_negotiated(VMBusIC *ic, const uint8_t *body,
                            "negotiate response out of turn");
         return;
     }
-    if (len < sizeof(*neg) + 2 * sizeof(ICVersion) ||
-        le16_to_cpu(neg->icframe_vercnt) != 1 ||
-        le16_to_cpu(neg->icmsg_vercnt) != 1) {
-        trace_vmbus_ic_bad(object_get_typename(OBJECT(ic)),
-                           "guest accepted no version");
-        ic->state = VMBUS_IC_CLOSED;
-        return;
-    }
-    fw = IC_VERSION(le16_to_cpu(neg->versions[0].major),
-                    le16_to_cpu(neg->versions[0].minor));
-    srv = IC_VERSION(le16_to_cpu(neg->versions[1].major),
-                     le16_to_cpu(neg->versions[1].minor));
-    if (!vmbus_ic_version_known(ic_framework_versions,
-                                ARRAY_SIZE(ic_framework_versions), fw) ||
-        !vmbus_ic_version_known(icc->versions, VMBUS_IC_MAX_VERSIONS, srv)) {
-        trace_vmbus_ic_bad(object_get_typename(OBJECT(ic)),
-                           "guest picked a version not offered");
+    if (ic_msg_negotiate(msg, icc->versions, VMBUS_IC_MAX_VERSIONS, &fw, &srv,
+                         &why) < 0) {
+        trace_vmbus_ic_bad(object_get_typename(OBJECT(ic)), why);
         ic->state = VMBUS_IC_CLOSED;
         return;
     }
@@ -173,33 +142,23 @@ static bool vmbus_ic_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
 {
     VMBusIC *ic = opaque;
     VMBusICClass *icc = VMBUS_IC_GET_CLASS(ic);
-    const ICMsgHeader *hdr;
-    const uint8_t *body;
-    uint32_t avail, size;
-    uint16_t msgtype;
+    const char *why = NULL;
+    ICGuestMsg msg;
 
-    if (pkt->type != VMBUS_PKT_INBAND ||
-        pkt->data_offset + IC_HEADERS_SIZE > len) {
+    if (pkt->type != VMBUS_PKT_INBAND || pkt->data_offset > len) {
         trace_vmbus_ic_bad(object_get_typename(OBJECT(ic)),
                            "short or non-inband packet");
         return true;
     }
-    hdr = (const ICMsgHeader *)(data + pkt->data_offset +
-                                sizeof(ICPipeHeader));
-    body = data + pkt->data_offset + IC_HEADERS_SIZE;
-    avail = len - pkt->data_offset - IC_HEADERS_SIZE;
-    size = MIN(le16_to_cpu(hdr->icmsgsize), avail);
-    msgtype = le16_to_cpu(hdr->icmsgtype);
-    if (!(hdr->icflags & IC_FLAG_RESPONSE)) {
-        trace_vmbus_ic_bad(object_get_typename(OBJECT(ic)),
-                           "request from the guest");
+    if (ic_msg_parse(data + pkt->data_offset, len - pkt->data_offset, &msg,
+                     &why) < 0) {
+        trace_vmbus_ic_bad(object_get_typename(OBJECT(ic)), why);
         return true;
     }
-    if (msgtype == IC_MSGTYPE_NEGOTIATE) {
-        /* Linux does not update icmsgsize: take the packet's bytes. */
-        vmbus_ic_negotiated(ic, body, avail);
+    if (msg.msgtype == IC_MSGTYPE_NEGOTIATE) {
+        vmbus_ic_negotiated(ic, &msg);
     } else if (ic->state == VMBUS_IC_READY && icc->response) {
-        icc->response(ic, msgtype, le32_to_cpu(hdr->status), body, size);
+        icc->response(ic, &msg);
     }
     return true;
 }
