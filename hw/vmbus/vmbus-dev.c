@@ -113,6 +113,7 @@ int vmbus_device_offer_subchannels(VMBusDevice *vdev, int count)
         return -EINVAL;
     }
     count = MIN(count, VMBUS_MAX_CHANNELS_PER_DEVICE - 1);
+    vdev->subchannels_wanted = count;
     while (vdev->num_channels < count + 1) {
         VMBusChannel *chan = vmbus_channel_new(vdev, vdev->num_channels);
 

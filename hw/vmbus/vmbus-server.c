@@ -420,6 +420,20 @@ static void vmbus_handle_close(VMBusBridge *br, const void *msg)
     }
     trace_vmbus_close(relid);
     vmbus_channel_close(chan);
+    /*
+     * As Hyper-V does, closing a primary channel rescinds its
+     * sub-channels (the guest closed them first): its driver frees them
+     * and asks for fresh ones when it opens the device again.
+     */
+    if (chan->index == 0) {
+        VMBusDevice *vdev = chan->dev;
+        int i;
+
+        vdev->subchannels_wanted = 0;
+        for (i = 1; i < vdev->num_channels; i++) {
+            vmbus_server_rescind(br, vdev->channels[i]);
+        }
+    }
 }
 
 static void vmbus_handle_relid_released(VMBusBridge *br, const void *msg)
@@ -435,7 +449,16 @@ static void vmbus_handle_relid_released(VMBusBridge *br, const void *msg)
     trace_vmbus_relid_released(relid);
     vmbus_channel_close(chan);
     chan->state = VMBUS_CHANNEL_UNOFFERED;
-    vmbus_device_channel_released(chan);
+    /*
+     * The device was opened again and asked for this sub-channel before
+     * the guest had released the old one: offer it now.
+     */
+    if (chan->index && chan->index <= chan->dev->subchannels_wanted &&
+        !chan->dev->unplug_requested) {
+        vmbus_server_offer(br, chan);
+        return;
+    }
+    vmbus_device_channel_released(chan);      /* may free @chan */
 }
 
 static void vmbus_handle_modify(VMBusBridge *br, const void *msg)
@@ -482,6 +505,9 @@ static void vmbus_disconnect(VMBusBridge *br)
             return;
         }
         chan->state = VMBUS_CHANNEL_UNOFFERED;
+        if (chan->index == 0) {
+            chan->dev->subchannels_wanted = 0;
+        }
     }
     QTAILQ_FOREACH_SAFE(ge, &br->gpadls, link, next) {
         ge->users = 0;
@@ -805,6 +831,7 @@ static int vmbus_server_pre_save(void *opaque)
         blob_put32(b, chan->target_vp);
         blob_put32(b, chan->ring_gpadl_id);
         blob_put32(b, chan->downstream_offset);
+        blob_put32(b, chan->index ? 0 : chan->dev->subchannels_wanted);
     }
     br->mig.state = br->state;
     br->mig.version = br->version;
@@ -978,6 +1005,7 @@ static int vmbus_server_load_blob(VMBusBridge *br)
         uint8_t uuid[16];
         VMBusChannel *chan;
         uint32_t index, relid, state, open_id, target_vp, gpadl, offset;
+        uint32_t wanted;
 
         if (r.left < 16) {
             return -EINVAL;
@@ -992,6 +1020,7 @@ static int vmbus_server_load_blob(VMBusBridge *br)
         target_vp = blob_get32(&r);
         gpadl = blob_get32(&r);
         offset = blob_get32(&r);
+        wanted = blob_get32(&r);
         chan = vmbus_channel_by_instance(br, uuid, index);
         if (!chan && !r.bad && index > 0) {
             chan = vmbus_channel_restore_sub(br, uuid, index, relid);
@@ -1000,6 +1029,10 @@ static int vmbus_server_load_blob(VMBusBridge *br)
             error_report("hvpart vmbus: incoming channel %u has no "
                          "matching device here", relid);
             return -EINVAL;
+        }
+        if (index == 0) {
+            chan->dev->subchannels_wanted =
+                MIN(wanted, VMBUS_MAX_CHANNELS_PER_DEVICE - 1);
         }
         if (state == VMBUS_CHANNEL_OPEN) {
             const char *why = NULL;

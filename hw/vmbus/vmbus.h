@@ -73,6 +73,8 @@ struct VMBusDevice {
     bool unplug_requested;
     /* Number of channels: 1 (primary) + sub-channels offered so far */
     uint16_t num_channels;
+    /* Sub-channels the driver asked for since it opened the primary */
+    uint16_t subchannels_wanted;
     VMBusChannel *channels[VMBUS_MAX_CHANNELS_PER_DEVICE];
 };
 

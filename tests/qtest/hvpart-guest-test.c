@@ -1107,6 +1107,89 @@ static void test_driver_kvm(void)
     g_assert_nonnull(strstr(err, "driver=kvm"));
 }
 
+/* /hvpart/guest/driver-reload */
+
+/* Open channels of the device whose QOM path ends in @dev. */
+static int open_channels_of(QTestState *qts, const char *dev)
+{
+    QDict *info = query_hvpart(qts);
+    QListEntry *e;
+    int n = 0;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(qdict_get_qdict(info, "vmbus"),
+                                        "channels"), e) {
+        QDict *c = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (g_str_has_suffix(qdict_get_str(c, "device"), dev) &&
+            g_str_equal(qdict_get_str(c, "state"), "open")) {
+            n++;
+        }
+    }
+    qobject_unref(info);
+    return n;
+}
+
+/* The counts of "HVTEST: channels round=@round netvsc=N storvsc=M". */
+static void reload_round(HvGuest *g, guint *pos, int round, int *net,
+                         int *scsi)
+{
+    g_autofree char *needle = g_strdup_printf("HVTEST: channels round=%d ",
+                                              round);
+    const HvGuestLine *l = hvguest_wait_line_from(g, pos, needle,
+                                                  HVGUEST_TIMEOUT_S);
+    const char *p;
+
+    g_assert_nonnull(l);
+    p = strstr(l->text, "netvsc=");
+    g_assert_nonnull(p);
+    *net = atoi(p + strlen("netvsc="));
+    p = strstr(l->text, "storvsc=");
+    g_assert_nonnull(p);
+    *scsi = atoi(p + strlen("storvsc="));
+    g_test_message("round %d: netvsc has %d channels open, storvsc %d",
+                   round, *net, *scsi);
+}
+
+/*
+ * Closing a primary channel rescinds its sub-channels, as on Hyper-V: a
+ * reloaded driver gets fresh ones and uses as many channels as the first
+ * time (before, the guest kept the stale sub-channels and ran on one).
+ */
+static void test_driver_reload(void)
+{
+    static const char *const devices[] = { "vmbus-net", "vmbus-scsi", NULL };
+    int net1, scsi1, net2, scsi2;
+    guint pos = 0;
+    HvGuest *g;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    g = hvguest_start("hvpart", GUEST_MACHINE
+                      " -netdev user,id=n0 -device vmbus-net,id=nic,netdev=n0"
+                      " -blockdev null-co,node-name=d0,size=67108864"
+                      " -device vmbus-scsi,id=hba"
+                      " -device scsi-hd,drive=d0,bus=hba.0",
+                      HVGUEST_CMDLINE_BASE " hvtest.mods=hv_vmbus,sd_mod"
+                      " hvtest.script=reload");
+    if (!g) {
+        return;
+    }
+    wait_boot(g);
+    reload_round(g, &pos, 1, &net1, &scsi1);
+    g_assert_cmpint(net1, ==, 2);               /* -smp 2 */
+    g_assert_cmpint(scsi1, ==, 2);
+    reload_round(g, &pos, 2, &net2, &scsi2);
+    g_assert_nonnull(hvguest_wait_line_from(g, &pos, "HVTEST: reload-done",
+                                            HVGUEST_TIMEOUT_S));
+    g_assert_cmpint(net2, ==, net1);
+    g_assert_cmpint(scsi2, ==, scsi1);
+    /* QEMU's side agrees. */
+    g_assert_cmpint(open_channels_of(hvguest_qts(g), "/nic"), ==, net2);
+    g_assert_cmpint(open_channels_of(hvguest_qts(g), "/hba"), ==, scsi2);
+    hvguest_quit(g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1120,6 +1203,7 @@ int main(int argc, char **argv)
         qtest_add_func("/hvpart/guest/stimer-direct-mode",
                        test_stimer_direct_mode);
         qtest_add_func("/hvpart/guest/hotplug", test_hotplug);
+        qtest_add_func("/hvpart/guest/driver-reload", test_driver_reload);
         qtest_add_func("/hvpart/guest/no-vmbus", test_no_vmbus);
         qtest_add_func("/hvpart/guest/driver-kvm", test_driver_kvm);
         /*
