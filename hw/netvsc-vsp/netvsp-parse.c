@@ -11,8 +11,11 @@
 #include "hw/netvsc-vsp/netvsp-parse.h"
 
 #define NVSP_PAGE_SIZE          4096
-/* Largest pfn whose GPA fits in 64 bits */
-#define NVSP_MAX_PFN            (UINT64_MAX / NVSP_PAGE_SIZE)
+/*
+ * Largest pfn of x86's 52-bit physical address space: a chunk's gpa + len
+ * then never wraps.
+ */
+#define NVSP_MAX_PFN            ((1ull << (52 - 12)) - 1)
 
 uint32_t nvsp_msg_min_size(uint32_t type)
 {

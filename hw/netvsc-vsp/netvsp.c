@@ -22,6 +22,21 @@
  * wait in a per-channel queue, in order; while it is not empty the device
  * reads no more guest requests on that channel and takes no frames.
  *
+ * Received frames are batched: each goes into its slot at once, and the
+ * frames the netdev hands over in one go are named to the guest by one
+ * XFER_PAGES packet with a range per frame (at most NETVSP_RX_BATCH_MAX),
+ * sent from a bottom half: one ring write, at most one interrupt and one
+ * completion from the guest for the whole batch.
+ *
+ * vRSS (NVSP 5 and later): the guest learns the channel count from
+ * OID_GEN_RECEIVE_SCALE_CAPABILITIES (property "max-queues", at most the
+ * VP count), asks for sub-channels with NVSP_MSG5_TYPE_SUBCHANNEL, opens
+ * them, transmits on any of them and sets OID_GEN_RECEIVE_SCALE_PARAMETERS;
+ * each received frame then goes to the channel that the Toeplitz hash of
+ * its IPv4/IPv6 (TCP) header picks in the indirection table, with the hash
+ * in a PPI. With a multi-queue netdev (tap queues=N) channel i uses netdev
+ * queue i % N both ways instead.
+ *
  * All guest input is copied out of the ring, the send buffer or the guest
  * pages before it is checked; a bad value gets an error completion or is
  * dropped, with a trace event.
@@ -33,13 +48,17 @@
 #include "qemu/bitmap.h"
 #include "qemu/bswap.h"
 #include "qemu/iov.h"
+#include "qemu/main-loop.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "qemu/error-report.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "net/checksum.h"
 #include "net/eth.h"
 #include "standard-headers/linux/virtio_net.h"
+#include "hw/net/net_rx_pkt.h"
+#include "accel/hvpart/hvpart.h"
 #include "hw/netvsc-vsp/netvsp.h"
 #include "trace.h"
 
@@ -59,6 +78,16 @@ static NetvspChannel *netvsp_channel(VMBusChannel *chan)
 bool netvsp_link_up(VMBusNet *s)
 {
     return !qemu_get_queue(s->nic)->link_down;
+}
+
+uint32_t netvsp_queue_cap(VMBusNet *s)
+{
+    uint32_t cap = MIN(s->max_queues, hvpart_vp_count());
+
+    if (s->nvsp_version < NVSP_VERSION_5) {
+        return 1;                       /* sub-channels came with NVSP 5 */
+    }
+    return MAX(MIN(cap, VMBUS_MAX_CHANNELS_PER_DEVICE), 1);
 }
 
 /* Pending host-to-guest messages */
@@ -99,6 +128,12 @@ static void netvsp_pending_clear(NetvspChannel *nch)
     }
     nch->npending = 0;
     nch->ring_full = false;
+    /* Frames batched here are dropped: their slots are free again. */
+    while (nch->net->rx_map && nch->batch_n) {
+        clear_bit(nch->batch_slot[--nch->batch_n], nch->net->rx_in_use);
+        nch->net->rx_free++;
+    }
+    nch->batch_n = 0;
 }
 
 /* Receive buffer slots */
@@ -132,12 +167,29 @@ static void netvsp_rx_slot_free(VMBusNet *s, uint32_t slot)
     s->rx_free++;
 }
 
+static void netvsp_rx_buffer_alloc(VMBusNet *s)
+{
+    s->rx_in_use = bitmap_new(s->rx_sections);
+    s->rx_head = bitmap_new(s->rx_sections);
+    s->rx_next = g_new(uint32_t, s->rx_sections);
+}
+
 static void netvsp_rx_buffer_release(VMBusNet *s)
 {
+    int i;
+
+    /* Batches not sent yet name slots of this buffer. */
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        s->channels[i].batch_n = 0;
+    }
     vmbus_gpadl_unmap(s->rx_map);
     s->rx_map = NULL;
     g_free(s->rx_in_use);
     s->rx_in_use = NULL;
+    g_free(s->rx_head);
+    s->rx_head = NULL;
+    g_free(s->rx_next);
+    s->rx_next = NULL;
     s->rx_sections = 0;
     s->rx_free = 0;
     s->rx_hint = 0;
@@ -151,34 +203,96 @@ static void netvsp_tx_buffer_release(VMBusNet *s)
 }
 
 /*
- * Name @len bytes of receive slot @slot to the guest with an XFER_PAGES
- * packet. Returns vmbus_channel_send()'s result.
+ * Name @n receive slots (@slots, @lens bytes of each) to the guest with
+ * one XFER_PAGES packet, one range per slot, and chain them for the
+ * guest's one completion. Returns vmbus_channel_send()'s result.
  */
-static int netvsp_rx_send_slot(VMBusNet *s, NetvspChannel *nch,
-                               uint32_t slot, uint32_t len,
-                               uint32_t channel_type)
+static int netvsp_rx_send_slots(VMBusNet *s, NetvspChannel *nch,
+                                const uint32_t *slots, const uint32_t *lens,
+                                uint32_t n, uint32_t channel_type)
 {
-    uint8_t ext[sizeof(VMBusXferPagesHeader) + sizeof(VMBusXferPageRange)];
+    uint8_t ext[sizeof(VMBusXferPagesHeader) +
+                NETVSP_RX_BATCH_MAX * sizeof(VMBusXferPageRange)];
     VMBusXferPagesHeader *xfer = (VMBusXferPagesHeader *)ext;
     NvspMessage msg = { 0 };
     struct iovec iov = {
         .iov_base = &msg,
         .iov_len = NVSP_MESSAGE_SIZE(rndis_packet),
     };
+    uint32_t i;
+    int ret;
 
-    memset(ext, 0, sizeof(ext));
+    assert(n > 0 && n <= NETVSP_RX_BATCH_MAX);
+    memset(ext, 0, sizeof(VMBusXferPagesHeader));
     xfer->pageset_id = cpu_to_le16(s->rx_buf_id);
-    xfer->range_cnt = cpu_to_le32(1);
-    xfer->range[0].byte_count = cpu_to_le32(len);
-    xfer->range[0].byte_offset = cpu_to_le32(slot * s->rx_section_size);
+    xfer->range_cnt = cpu_to_le32(n);
+    for (i = 0; i < n; i++) {
+        xfer->range[i].byte_count = cpu_to_le32(lens[i]);
+        xfer->range[i].byte_offset =
+            cpu_to_le32(slots[i] * s->rx_section_size);
+        s->rx_next[slots[i]] = i + 1 < n ? slots[i + 1] : NETVSP_RX_END;
+    }
     msg.msg_type = cpu_to_le32(NVSP_MSG1_TYPE_SEND_RNDIS_PKT);
     msg.rndis_packet.channel_type = cpu_to_le32(channel_type);
     msg.rndis_packet.send_buf_section_index =
         cpu_to_le32(NVSP_INVALID_SECTION_INDEX);
-    return vmbus_channel_send(nch->chan, VMBUS_PKT_XFER_PAGES,
-                              VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
-                              netvsp_rx_trans_id(s, slot), ext, sizeof(ext),
-                              &iov, 1);
+    ret = vmbus_channel_send(nch->chan, VMBUS_PKT_XFER_PAGES,
+                             VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
+                             netvsp_rx_trans_id(s, slots[0]), ext,
+                             sizeof(VMBusXferPagesHeader) +
+                             n * sizeof(VMBusXferPageRange), &iov, 1);
+    if (ret == 0) {
+        set_bit(slots[0], s->rx_head);
+    }
+    return ret;
+}
+
+/*
+ * Send the frames batched on @nch. Returns 0 (sent, or dropped on a broken
+ * channel) or -ENOSPC (ring full: the batch stays).
+ */
+static int netvsp_rx_batch_send(VMBusNet *s, NetvspChannel *nch)
+{
+    uint32_t i;
+    int ret;
+
+    if (!nch->batch_n) {
+        return 0;
+    }
+    ret = nch->chan ? netvsp_rx_send_slots(s, nch, nch->batch_slot,
+                                           nch->batch_len, nch->batch_n,
+                                           NVSP_RNDIS_CHANNEL_DATA)
+                    : -EPIPE;
+    if (ret == -ENOSPC) {
+        nch->ring_full = true;
+        s->rx_blocked = true;
+        return ret;
+    }
+    if (ret < 0) {
+        for (i = 0; i < nch->batch_n; i++) {
+            netvsp_rx_slot_free(s, nch->batch_slot[i]);
+        }
+        trace_netvsp_rx_drop("channel broken", nch->batch_n);
+        s->rx_dropped += nch->batch_n;
+    } else {
+        trace_netvsp_rx_batch(vmbus_channel_index(nch->chan), nch->batch_n);
+        s->rx_frames += nch->batch_n;
+    }
+    nch->batch_n = 0;
+    return 0;
+}
+
+/* The netdev is done for now: name the frames batched to the guest. */
+static void netvsp_rx_flush(void *opaque)
+{
+    VMBusNet *s = opaque;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        if (s->channels[i].batch_n) {
+            netvsp_rx_batch_send(s, &s->channels[i]);
+        }
+    }
 }
 
 /*
@@ -188,6 +302,7 @@ static int netvsp_rx_send_slot(VMBusNet *s, NetvspChannel *nch,
 static int netvsp_rx_send_control(VMBusNet *s, NetvspChannel *nch,
                                   const void *msg, uint32_t len)
 {
+    uint32_t slot32;
     int64_t slot;
     int ret;
 
@@ -202,7 +317,9 @@ static int netvsp_rx_send_control(VMBusNet *s, NetvspChannel *nch,
         return -EBUSY;
     }
     vmbus_gpadl_map_write(s->rx_map, slot * s->rx_section_size, msg, len);
-    ret = netvsp_rx_send_slot(s, nch, slot, len, NVSP_RNDIS_CHANNEL_CONTROL);
+    slot32 = slot;
+    ret = netvsp_rx_send_slots(s, nch, &slot32, &len, 1,
+                               NVSP_RNDIS_CHANNEL_CONTROL);
     if (ret < 0) {
         netvsp_rx_slot_free(s, slot);
     }
@@ -231,6 +348,9 @@ static void netvsp_flush_pending(NetvspChannel *nch)
         QSIMPLEQ_REMOVE_HEAD(&nch->completions, next);
         nch->npending--;
         g_free(p);
+    }
+    if (netvsp_rx_batch_send(s, nch) == -ENOSPC) {
+        return;
     }
     while ((p = QSIMPLEQ_FIRST(&nch->controls))) {
         ret = nch->chan ? netvsp_rx_send_control(s, nch, p->data, p->len)
@@ -318,7 +438,55 @@ static bool netvsp_can_receive(NetClientState *nc)
         s->rx_blocked = true;
         return false;
     }
+    /* A sub-channel that is full makes receive queue the frame. */
     return true;
+}
+
+/*
+ * The channel for a frame: with a multi-queue netdev the one of the
+ * netdev queue it came from; with the guest's RSS parameters the one its
+ * Toeplitz hash picks in the indirection table (*@hash set, for the hash
+ * PPI); else, or if that channel is not open, the primary.
+ */
+static NetvspChannel *netvsp_rx_channel(VMBusNet *s, NetClientState *nc,
+                                        const struct iovec *iov, int iovcnt,
+                                        size_t off, uint32_t *hash,
+                                        bool *has_hash)
+{
+    uint32_t index = 0;
+
+    *has_hash = false;
+    if (s->nqueues > 1) {
+        index = nc->queue_index;
+    } else if (s->rss_enabled && s->sub_channels && s->rss_itab_size) {
+        bool ip4, ip6;
+        EthL4HdrProto l4;
+        NetRxPktRssType type;
+
+        net_rx_pkt_set_protocols(s->rx_pkt, iov, iovcnt, off);
+        net_rx_pkt_get_protocols(s->rx_pkt, &ip4, &ip6, &l4);
+        if (ip4 && l4 == ETH_L4_HDR_PROTO_TCP &&
+            (s->rss_hashinfo & NDIS_HASH_TCP_IPV4)) {
+            type = NetPktRssIpV4Tcp;
+        } else if (ip6 && l4 == ETH_L4_HDR_PROTO_TCP &&
+                   (s->rss_hashinfo & NDIS_HASH_TCP_IPV6)) {
+            type = NetPktRssIpV6Tcp;
+        } else if (ip4 && (s->rss_hashinfo & NDIS_HASH_IPV4)) {
+            type = NetPktRssIpV4;
+        } else if (ip6 && (s->rss_hashinfo & NDIS_HASH_IPV6)) {
+            type = NetPktRssIpV6;
+        } else {
+            return &s->channels[0];
+        }
+        *hash = net_rx_pkt_calc_rss_hash(s->rx_pkt, type, s->rss_key);
+        *has_hash = true;
+        index = s->rss_itab[*hash % s->rss_itab_size];
+    }
+    if (index >= ARRAY_SIZE(s->channels) || index > s->sub_channels ||
+        !s->channels[index].chan) {
+        index = 0;
+    }
+    return &s->channels[index];
 }
 
 /* The packet filter the guest set (OID_GEN_CURRENT_PACKET_FILTER). */
@@ -398,7 +566,7 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
                                   const struct iovec *iov, int iovcnt)
 {
     VMBusNet *s = qemu_get_nic_opaque(nc);
-    NetvspChannel *nch = &s->channels[0];
+    NetvspChannel *nch;
     size_t size = iov_size(iov, iovcnt);
     size_t hdr_len = s->peer_vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
     struct virtio_net_hdr vh = { 0 };
@@ -408,10 +576,9 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
     g_autofree uint8_t *linear = NULL;
     struct iovec linear_iov;
     uint8_t dst[ETH_ALEN];
-    uint32_t frame_len, ppi_len = 0, msg_len, csum_info = 0;
-    bool csum_valid = false;
+    uint32_t frame_len, ppi_len = 0, msg_len, csum_info = 0, hash = 0;
+    bool csum_valid = false, has_hash;
     int64_t slot;
-    int ret;
 
     if (!netvsp_rx_open(s)) {
         s->rx_dropped++;
@@ -443,6 +610,7 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
         csum_valid = true;
     }
     csum_info = netvsp_rx_csum_info(iov, iovcnt, hdr_len, csum_valid);
+    nch = netvsp_rx_channel(s, nc, iov, iovcnt, hdr_len, &hash, &has_hash);
 
     memset(head, 0, sizeof(head));
     if (csum_info) {
@@ -453,6 +621,16 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
         ppi->ppi_offset = cpu_to_le32(sizeof(*ppi));
         stl_le_p(ppi + 1, csum_info);
         ppi_len = sizeof(*ppi) + sizeof(uint32_t);
+    }
+    if (has_hash) {
+        RndisPerPacketInfo *ppi =
+            (RndisPerPacketInfo *)((uint8_t *)(rp + 1) + ppi_len);
+
+        ppi->size = cpu_to_le32(sizeof(*ppi) + sizeof(uint32_t));
+        ppi->type = cpu_to_le32(RNDIS_PPI_NBL_HASH_VALUE);
+        ppi->ppi_offset = cpu_to_le32(sizeof(*ppi));
+        stl_le_p(ppi + 1, hash);
+        ppi_len += sizeof(*ppi) + sizeof(uint32_t);
     }
     msg_len = sizeof(*rh) + sizeof(*rp) + ppi_len + frame_len;
     if (msg_len > s->rx_section_size) {
@@ -473,6 +651,10 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
         s->rx_blocked = true;
         return 0;
     }
+    if (nch->batch_n == NETVSP_RX_BATCH_MAX &&
+        netvsp_rx_batch_send(s, nch) < 0) {
+        return 0;
+    }
     slot = netvsp_rx_slot_alloc(s);
     if (slot < 0) {
         s->rx_blocked = true;
@@ -483,20 +665,19 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
     vmbus_gpadl_map_write_iov(s->rx_map,
                               slot * s->rx_section_size + msg_len - frame_len,
                               iov, iovcnt, hdr_len, frame_len);
-    ret = netvsp_rx_send_slot(s, nch, slot, msg_len, NVSP_RNDIS_CHANNEL_DATA);
-    if (ret < 0) {
-        netvsp_rx_slot_free(s, slot);
-        if (ret == -ENOSPC) {
-            /* The writable hook flushes the netdev's queue. */
-            nch->ring_full = true;
-            s->rx_blocked = true;
-            return 0;
-        }
-        trace_netvsp_rx_drop("channel broken", frame_len);
-        s->rx_dropped++;
-        return size;
+    /*
+     * Batch: the frames the netdev hands over in one go reach the guest in
+     * one XFER_PAGES packet (one interrupt at most, one completion), sent
+     * from a bottom half once the netdev is done, or now if it is full.
+     * If the ring is full, the batch waits for the writable hook.
+     */
+    nch->batch_slot[nch->batch_n] = slot;
+    nch->batch_len[nch->batch_n] = msg_len;
+    if (++nch->batch_n == NETVSP_RX_BATCH_MAX) {
+        netvsp_rx_batch_send(s, nch);
+    } else if (nch->batch_n == 1) {
+        qemu_bh_schedule(s->rx_bh);
     }
-    s->rx_frames++;
     return size;
 }
 
@@ -563,18 +744,23 @@ static void netvsp_handle_init(VMBusNet *s, NetvspChannel *nch,
     netvsp_nvsp_complete(nch, trans_id, &reply);
 }
 
+/* Receive slot size for a frame of @mtu bytes without its header */
+static uint32_t netvsp_rx_slot_size_for(uint32_t mtu)
+{
+    /* the frame with its header and one VLAN tag, and the RNDIS header */
+    return MAX(NETVSP_RX_SECTION_SIZE_MIN,
+               ROUND_UP(mtu + ETH_HLEN + 4 + NETVSP_RX_RNDIS_OVERHEAD, 64));
+}
+
 /* Receive slot size for the guest's MTU (NDIS config) and ours. */
 static uint32_t netvsp_rx_slot_size(VMBusNet *s)
 {
-    uint32_t guest = 0, mtu;
+    uint32_t guest = 0;
 
     if (s->guest_mtu > ETH_HLEN) {
         guest = MIN(s->guest_mtu - ETH_HLEN, NETVSP_MTU_MAX);
     }
-    mtu = MAX(s->mtu, guest);
-    /* the frame with its header and one VLAN tag, and the RNDIS header */
-    return MAX(NETVSP_RX_SECTION_SIZE_MIN,
-               ROUND_UP(mtu + ETH_HLEN + 4 + NETVSP_RX_RNDIS_OVERHEAD, 64));
+    return netvsp_rx_slot_size_for(MAX(s->mtu, guest));
 }
 
 static void netvsp_handle_recv_buf(VMBusNet *s, NetvspChannel *nch,
@@ -617,7 +803,7 @@ static void netvsp_handle_recv_buf(VMBusNet *s, NetvspChannel *nch,
     s->rx_free = count;
     s->rx_hint = 0;
     s->rx_generation++;
-    s->rx_in_use = bitmap_new(count);
+    netvsp_rx_buffer_alloc(s);
     trace_netvsp_rx_buffer(gpadl, s->rx_buf_id, count, slot_size);
 
     c->status = cpu_to_le32(NVSP_STAT_SUCCESS);
@@ -669,6 +855,58 @@ static void netvsp_handle_send_buf(VMBusNet *s, NetvspChannel *nch,
     reply.send_buffer_complete.status = cpu_to_le32(NVSP_STAT_SUCCESS);
     reply.send_buffer_complete.section_size =
         cpu_to_le32(NETVSP_TX_SECTION_SIZE);
+    netvsp_nvsp_complete(nch, trans_id, &reply);
+}
+
+/*
+ * NVSP_MSG5_TYPE_SUBCHANNEL: offer the sub-channels (vRSS), at most
+ * netvsp_queue_cap() - 1, and answer with how many were offered. The guest
+ * then waits until it has opened them all.
+ *
+ * When the guest closes the primary channel (a netvsc detach: driver
+ * reload, MTU or channel count change), the VMBus rescinds the
+ * sub-channels, as Hyper-V does, and the next request after the primary
+ * is opened again gets fresh ones (re-offered once the guest has released
+ * the old ones).
+ */
+static void netvsp_handle_subchannel(VMBusNet *s, NetvspChannel *nch,
+                                     uint64_t trans_id,
+                                     const NvspMessage *req)
+{
+    uint32_t op = le32_to_cpu(req->subchannel_request.op);
+    uint32_t want = le32_to_cpu(req->subchannel_request.num_subchannels);
+    uint32_t cap = netvsp_queue_cap(s) - 1;
+    NvspMessage reply = { 0 };
+    const char *why = NULL;
+    int got = 0;
+
+    if (!s->nvsp_ready || s->nvsp_version < NVSP_VERSION_5) {
+        why = "sub-channels before INIT or before NVSP 5";
+    } else if (op != NVSP_SUBCHANNEL_ALLOCATE) {
+        why = "unknown sub-channel operation";
+    } else if (want == 0 || want > VMBUS_MAX_CHANNELS_PER_DEVICE - 1) {
+        why = "sub-channel count out of range";
+    } else if (s->sub_channels) {
+        why = "sub-channels requested twice";
+    } else if (cap && !s->subs_offered) {
+        got = vmbus_device_offer_subchannels(VMBUS_DEVICE(s),
+                                             MIN(want, cap));
+        if (got < 0) {
+            why = "the VMBus cannot offer sub-channels";
+            got = 0;
+        }
+        s->subs_offered = got > 0;
+    }
+    trace_netvsp_subchannels(want, cap, got);
+    reply.msg_type = cpu_to_le32(NVSP_MSG5_TYPE_SUBCHANNEL);
+    if (why) {
+        trace_netvsp_bad(why, NVSP_MSG5_TYPE_SUBCHANNEL);
+        reply.subchannel_complete.status = cpu_to_le32(NVSP_STAT_FAIL);
+    } else {
+        s->sub_channels = got;
+        reply.subchannel_complete.status = cpu_to_le32(NVSP_STAT_SUCCESS);
+        reply.subchannel_complete.num_subchannels = cpu_to_le32(got);
+    }
     netvsp_nvsp_complete(nch, trans_id, &reply);
 }
 
@@ -747,7 +985,7 @@ static void netvsp_handle_message(VMBusNet *s, NetvspChannel *nch,
 {
     const uint8_t *payload = data + pkt->data_offset;
     uint32_t plen = len - pkt->data_offset;
-    NvspMessage req = { 0 }, reply = { 0 };
+    NvspMessage req = { 0 };
     uint32_t type;
 
     if (plen < sizeof(uint32_t)) {
@@ -829,11 +1067,7 @@ static void netvsp_handle_message(VMBusNet *s, NetvspChannel *nch,
         netvsp_send_completion(nch, pkt->trans_id, NULL, 0);
         break;
     case NVSP_MSG5_TYPE_SUBCHANNEL:
-        /* vRSS is not offered (OID_GEN_RECEIVE_SCALE_CAPABILITIES). */
-        trace_netvsp_bad("sub-channels requested", type);
-        reply.msg_type = cpu_to_le32(NVSP_MSG5_TYPE_SUBCHANNEL);
-        reply.subchannel_complete.status = cpu_to_le32(NVSP_STAT_FAIL);
-        netvsp_nvsp_complete(nch, pkt->trans_id, &reply);
+        netvsp_handle_subchannel(s, nch, pkt->trans_id, &req);
         break;
     default:
         trace_netvsp_bad("unknown or host-only message type", type);
@@ -847,7 +1081,7 @@ static void netvsp_handle_rx_completion(VMBusNet *s,
                                         const uint8_t *data, uint32_t len)
 {
     uint32_t plen = len - pkt->data_offset;
-    uint32_t slot = pkt->trans_id & 0xffffffff;
+    uint32_t slot = pkt->trans_id & 0xffffffff, next, n;
 
     if (plen < sizeof(uint32_t) ||
         ldl_le_p(data + pkt->data_offset) !=
@@ -857,11 +1091,20 @@ static void netvsp_handle_rx_completion(VMBusNet *s,
         return;
     }
     if (!s->rx_map || pkt->trans_id >> 32 != s->rx_generation ||
-        slot >= s->rx_sections || !test_bit(slot, s->rx_in_use)) {
+        slot >= s->rx_sections || !test_bit(slot, s->rx_in_use) ||
+        !test_bit(slot, s->rx_head)) {
         trace_netvsp_rx_completion_bad(pkt->trans_id, "no such slot in use");
         return;
     }
-    netvsp_rx_slot_free(s, slot);
+    /* Free every slot of the packet (the chain is the host's own). */
+    clear_bit(slot, s->rx_head);
+    for (n = 0; slot < s->rx_sections && n < NETVSP_RX_BATCH_MAX; n++) {
+        next = s->rx_next[slot];
+        if (test_bit(slot, s->rx_in_use)) {
+            netvsp_rx_slot_free(s, slot);
+        }
+        slot = next;
+    }
 }
 
 static bool netvsp_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
@@ -894,7 +1137,8 @@ static void netvsp_flush_all(VMBusNet *s)
     int i;
 
     for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
-        if (s->channels[i].chan && s->channels[i].npending) {
+        if (s->channels[i].chan &&
+            (s->channels[i].npending || s->channels[i].batch_n)) {
             netvsp_flush_pending(&s->channels[i]);
         }
     }
@@ -938,6 +1182,8 @@ static void netvsp_reset_state(VMBusNet *s)
     s->nvsp_version = 0;
     s->ndis_version = 0;
     s->guest_mtu = 0;
+    s->sub_channels = 0;
+    s->subs_offered = false;
     netvsp_rndis_reset(s);
 }
 
@@ -1015,17 +1261,25 @@ static void netvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
     s->nic = qemu_new_nic(&netvsp_net_info, &s->conf,
                           object_get_typename(OBJECT(s)), dev->id,
                           &dev->mem_reentrancy_guard, s);
+    s->nqueues = MAX(s->conf.peers.queues, 1);
     nc = qemu_get_queue(s->nic);
     if (nc->peer && qemu_has_vnet_hdr(nc->peer)) {
         /*
          * Offloads off: the peer completes checksums and segments before
          * it hands frames over, and only says which checksums it checked.
          */
-        qemu_set_vnet_hdr_len(nc->peer, sizeof(struct virtio_net_hdr));
-        qemu_set_offload(nc->peer, 0, 0, 0, 0, 0, 0, 0);
+        for (i = 0; i < s->nqueues; i++) {
+            NetClientState *peer = qemu_get_subqueue(s->nic, i)->peer;
+
+            qemu_set_vnet_hdr_len(peer, sizeof(struct virtio_net_hdr));
+            qemu_set_offload(peer, 0, 0, 0, 0, 0, 0, 0);
+        }
         s->peer_vnet_hdr = true;
     }
     qemu_format_nic_info_str(nc, s->conf.macaddr.a);
+    net_rx_pkt_init(&s->rx_pkt);
+    s->rx_bh = qemu_bh_new_guarded(netvsp_rx_flush, s,
+                                   &dev->mem_reentrancy_guard);
     s->recv_buf = g_malloc(NETVSP_RECV_PKT_MAX);
     s->tx_buf = g_malloc(NETVSP_TX_BUF_SIZE);
     netvsp_tx_init(s);
@@ -1044,6 +1298,10 @@ static void netvsp_vsp_unrealize(VMBusDevice *vdev)
     }
     netvsp_reset_state(s);
     netvsp_tx_cleanup(s);
+    net_rx_pkt_uninit(s->rx_pkt);
+    s->rx_pkt = NULL;
+    qemu_bh_delete(s->rx_bh);
+    s->rx_bh = NULL;
     qemu_del_nic(s->nic);
     s->nic = NULL;
     g_free(s->recv_buf);
@@ -1053,19 +1311,443 @@ static void netvsp_vsp_unrealize(VMBusDevice *vdev)
 }
 
 /*
- * The receive and send buffers are host mappings of guest GPADLs and the
- * NVSP/RNDIS state is not serialised yet: refuse migration rather than
- * lose the guest's network.
+ * Migration
+ *
+ * The VMBus server brings the GPADLs and the open channels across first
+ * (its state is registered before any device's) without calling the open
+ * hooks; this device then re-maps its receive and send buffers by GPADL id
+ * and takes its channels back. What the guest knows is kept exactly: the
+ * NVSP and RNDIS state, the slot layout, which receive slots the guest
+ * still holds (their XFER_PAGES packets may sit unread in the ring, and
+ * the guest completes them on the destination), the generation in their
+ * transaction ids, the packet filter, the offloads, the MAC address and
+ * the link state the guest was told, the sub-channels granted and the RSS
+ * parameters. Messages waiting for ring space or a
+ * slot go across too and are sent when the VM runs again
+ * (vmbus_server_resume() signals every open channel). Nothing is in flight
+ * otherwise: transmit hands each frame to the netdev synchronously; a frame
+ * the netdev still queues on the source is lost as on a wire.
+ *
+ * Variable parts go in one little-endian blob:
+ *   u32 rx_sections, then (rx_sections + 7) / 8 bytes of slot bitmap;
+ *   per slot in use: u32 slot, u32 first of its XFER_PAGES packet (0/1),
+ *   u32 next slot of the packet;
+ *   u32 count, then per channel with frames batched: u32 channel index,
+ *   u32 n, n times (u32 slot, u32 length);
+ *   u32 count, then per waiting message: u32 channel index,
+ *   u32 control (0 or 1), u64 trans_id, u32 len, len bytes.
  */
+
+/* Largest waiting message: an NVSP completion or an RNDIS control message */
+#define NETVSP_MIG_MSG_MAX      NETVSP_RX_SECTION_SIZE_MIN
+
+static void netvsp_blob_put32(GByteArray *b, uint32_t v)
+{
+    uint32_t le = cpu_to_le32(v);
+
+    g_byte_array_append(b, (uint8_t *)&le, 4);
+}
+
+static void netvsp_blob_put_pending(GByteArray *b, uint32_t index,
+                                    bool control, const NetvspPending *p)
+{
+    uint64_t id = cpu_to_le64(p->trans_id);
+
+    netvsp_blob_put32(b, index);
+    netvsp_blob_put32(b, control);
+    g_byte_array_append(b, (uint8_t *)&id, 8);
+    netvsp_blob_put32(b, p->len);
+    g_byte_array_append(b, p->data, p->len);
+}
+
+static int netvsp_pre_save(void *opaque)
+{
+    VMBusNet *s = opaque;
+    GByteArray *b = g_byte_array_new();
+    NetvspPending *p;
+    uint32_t i, n = 0;
+
+    s->mig.has_rx = s->rx_map != NULL;
+    s->mig.rx_gpadl = s->rx_map ? vmbus_gpadl_map_id(s->rx_map) : 0;
+    s->mig.has_tx = s->tx_map != NULL;
+    s->mig.tx_gpadl = s->tx_map ? vmbus_gpadl_map_id(s->tx_map) : 0;
+    s->mig.link_down = !netvsp_link_up(s);
+
+    netvsp_blob_put32(b, s->rx_map ? s->rx_sections : 0);
+    for (i = 0; s->rx_map && i < s->rx_sections; i += 8) {
+        uint8_t byte = 0;
+        uint32_t j;
+
+        for (j = 0; j < 8 && i + j < s->rx_sections; j++) {
+            byte |= test_bit(i + j, s->rx_in_use) << j;
+        }
+        g_byte_array_append(b, &byte, 1);
+    }
+    /* the XFER_PAGES packets in flight: first slot, and the chains */
+    for (i = 0; s->rx_map && i < s->rx_sections; i++) {
+        if (test_bit(i, s->rx_in_use)) {
+            netvsp_blob_put32(b, i);
+            netvsp_blob_put32(b, test_bit(i, s->rx_head));
+            netvsp_blob_put32(b, s->rx_next[i]);
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        n += s->channels[i].chan && s->channels[i].batch_n;
+    }
+    netvsp_blob_put32(b, n);
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        NetvspChannel *nch = &s->channels[i];
+        uint32_t j;
+
+        if (!nch->chan || !nch->batch_n) {
+            continue;
+        }
+        netvsp_blob_put32(b, i);
+        netvsp_blob_put32(b, nch->batch_n);
+        for (j = 0; j < nch->batch_n; j++) {
+            netvsp_blob_put32(b, nch->batch_slot[j]);
+            netvsp_blob_put32(b, nch->batch_len[j]);
+        }
+    }
+    n = 0;
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        n += s->channels[i].chan ? s->channels[i].npending : 0;
+    }
+    netvsp_blob_put32(b, n);
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        NetvspChannel *nch = &s->channels[i];
+
+        if (!nch->chan) {
+            continue;
+        }
+        QSIMPLEQ_FOREACH(p, &nch->completions, next) {
+            netvsp_blob_put_pending(b, i, false, p);
+        }
+        QSIMPLEQ_FOREACH(p, &nch->controls, next) {
+            netvsp_blob_put_pending(b, i, true, p);
+        }
+    }
+    g_free(s->mig.blob);
+    s->mig.blob_len = b->len;
+    s->mig.blob = g_byte_array_free(b, false);
+    return 0;
+}
+
+static int netvsp_post_save(void *opaque)
+{
+    VMBusNet *s = opaque;
+
+    g_free(s->mig.blob);
+    s->mig.blob = NULL;
+    s->mig.blob_len = 0;
+    return 0;
+}
+
+/* The destination starts from nothing: no buffers, no waiting messages. */
+static int netvsp_pre_load(void *opaque)
+{
+    VMBusNet *s = opaque;
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        netvsp_pending_clear(&s->channels[i]);
+        s->channels[i].chan = NULL;
+    }
+    netvsp_reset_state(s);
+    return 0;
+}
+
+typedef struct NetvspBlobReader {
+    const uint8_t *p;
+    uint32_t left;
+    bool bad;
+} NetvspBlobReader;
+
+static const uint8_t *netvsp_blob_get(NetvspBlobReader *r, uint32_t len)
+{
+    const uint8_t *p = r->p;
+
+    if (r->bad || r->left < len) {
+        r->bad = true;
+        return NULL;
+    }
+    r->p += len;
+    r->left -= len;
+    return p;
+}
+
+static uint32_t netvsp_blob_get32(NetvspBlobReader *r)
+{
+    const uint8_t *p = netvsp_blob_get(r, 4);
+
+    return p ? ldl_le_p(p) : 0;
+}
+
+/* Map buffer @gpadl again; NULL (and a reason) if it cannot hold @need. */
+static VMBusGpadlMap *netvsp_remap(VMBusChannel *chan, uint32_t gpadl,
+                                   uint64_t need, const char **why)
+{
+    VMBusGpadlMap *map = vmbus_gpadl_map(chan, gpadl, why);
+
+    if (map && vmbus_gpadl_map_size(map) < need) {
+        *why = "buffer smaller than its sections";
+        vmbus_gpadl_unmap(map);
+        map = NULL;
+    }
+    return map;
+}
+
+static int netvsp_load_fail(VMBusNet *s, const char *why)
+{
+    error_report("vmbus-net: incoming state rejected: %s", why);
+    netvsp_pre_load(s);
+    return -EINVAL;
+}
+
+static int netvsp_load_blob(VMBusNet *s, const char **why)
+{
+    NetvspBlobReader r = { s->mig.blob, s->mig.blob_len, false };
+    uint32_t sections = netvsp_blob_get32(&r), n, i, used = 0;
+    const uint8_t *bits = netvsp_blob_get(&r, DIV_ROUND_UP(sections, 8));
+
+    if (r.bad || sections != (s->rx_map ? s->rx_sections : 0)) {
+        *why = "receive slot bitmap";
+        return -EINVAL;
+    }
+    for (i = 0; i < sections; i++) {
+        if (bits[i / 8] & (1 << (i % 8))) {
+            set_bit(i, s->rx_in_use);
+            used++;
+        }
+    }
+    s->rx_free = sections - used;
+    s->rx_hint = s->rx_hint < sections ? s->rx_hint : 0;
+    for (i = 0; i < used && !r.bad; i++) {
+        uint32_t slot = netvsp_blob_get32(&r);
+        uint32_t head = netvsp_blob_get32(&r);
+        uint32_t next = netvsp_blob_get32(&r);
+
+        if (slot >= sections || !test_bit(slot, s->rx_in_use) || head > 1 ||
+            (next >= sections && next != NETVSP_RX_END)) {
+            r.bad = true;
+            break;
+        }
+        if (head) {
+            set_bit(slot, s->rx_head);
+        }
+        s->rx_next[slot] = next;
+    }
+    n = netvsp_blob_get32(&r);
+    for (i = 0; i < n && !r.bad; i++) {
+        uint32_t index = netvsp_blob_get32(&r);
+        uint32_t count = netvsp_blob_get32(&r), j;
+        NetvspChannel *nch;
+
+        if (r.bad || index >= ARRAY_SIZE(s->channels) || !count ||
+            count > NETVSP_RX_BATCH_MAX || !s->channels[index].chan ||
+            s->channels[index].batch_n) {
+            r.bad = true;
+            break;
+        }
+        nch = &s->channels[index];
+        for (j = 0; j < count; j++) {
+            nch->batch_slot[j] = netvsp_blob_get32(&r);
+            nch->batch_len[j] = netvsp_blob_get32(&r);
+            if (nch->batch_slot[j] >= sections ||
+                !test_bit(nch->batch_slot[j], s->rx_in_use) ||
+                nch->batch_len[j] > s->rx_section_size) {
+                r.bad = true;
+            }
+        }
+        nch->batch_n = r.bad ? 0 : count;
+    }
+    if (r.bad) {
+        *why = "receive slots in flight";
+        return -EINVAL;
+    }
+
+    n = netvsp_blob_get32(&r);
+    for (i = 0; i < n && !r.bad; i++) {
+        uint32_t index = netvsp_blob_get32(&r);
+        uint32_t control = netvsp_blob_get32(&r);
+        const uint8_t *id = netvsp_blob_get(&r, 8);
+        uint32_t len = netvsp_blob_get32(&r);
+        const uint8_t *data;
+        NetvspChannel *nch;
+
+        if (r.bad || index >= ARRAY_SIZE(s->channels) || control > 1 ||
+            len > NETVSP_MIG_MSG_MAX) {
+            break;
+        }
+        data = netvsp_blob_get(&r, len);
+        nch = &s->channels[index];
+        if (!data || !nch->chan || nch->npending >= NETVSP_MAX_PENDING) {
+            r.bad = true;
+            break;
+        }
+        netvsp_pending_add(nch, control, ldq_le_p(id), data, len);
+    }
+    if (r.bad || i != n || r.left) {
+        *why = "waiting messages";
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static bool netvsp_version_known(uint32_t version)
+{
+    size_t i;
+
+    for (i = 0; i < ARRAY_SIZE(netvsp_versions); i++) {
+        if (netvsp_versions[i] == version) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int netvsp_post_load(void *opaque, int version_id)
+{
+    VMBusNet *s = opaque;
+    VMBusDevice *vdev = VMBUS_DEVICE(s);
+    VMBusChannel *primary = vdev->num_channels ? vdev->channels[0] : NULL;
+    const char *why = NULL;
+    uint32_t max_slot = netvsp_rx_slot_size_for(NETVSP_MTU_MAX);
+    int i, ret;
+
+    for (i = 0; i < vdev->num_channels && i < ARRAY_SIZE(s->channels); i++) {
+        VMBusChannel *chan = vdev->channels[i];
+
+        s->channels[i].chan = chan && vmbus_channel_is_open(chan) ? chan
+                                                                  : NULL;
+    }
+    if (s->nvsp_ready ? !netvsp_version_known(s->nvsp_version)
+                      : s->nvsp_version || s->mig.has_rx || s->mig.has_tx) {
+        return netvsp_load_fail(s, "NVSP state");
+    }
+    if (s->rndis_state > NETVSP_RNDIS_INITIALIZED ||
+        !is_unicast_ether_addr(s->mac)) {
+        return netvsp_load_fail(s, "RNDIS state");
+    }
+    if ((s->sub_channels && s->sub_channels >= vdev->num_channels) ||
+        s->rss_itab_size > NETVSP_RSS_ITAB_MAX ||
+        (s->rss_enabled && !s->rss_itab_size)) {
+        return netvsp_load_fail(s, "vRSS state");
+    }
+    for (i = 0; i < s->rss_itab_size; i++) {
+        if (s->rss_itab[i] >= VMBUS_MAX_CHANNELS_PER_DEVICE) {
+            return netvsp_load_fail(s, "vRSS indirection table");
+        }
+    }
+    if ((s->mig.has_rx || s->mig.has_tx) &&
+        !(primary && s->channels[0].chan)) {
+        return netvsp_load_fail(s, "buffers without an open primary channel");
+    }
+    if (s->mig.has_rx) {
+        if (s->rx_section_size < NETVSP_RX_SECTION_SIZE_MIN ||
+            s->rx_section_size > max_slot || !s->rx_sections ||
+            s->rx_sections > UINT32_MAX / s->rx_section_size) {
+            return netvsp_load_fail(s, "receive buffer layout");
+        }
+        s->rx_map = netvsp_remap(primary, s->mig.rx_gpadl,
+                                 (uint64_t)s->rx_sections * s->rx_section_size,
+                                 &why);
+        if (!s->rx_map) {
+            return netvsp_load_fail(s, why);
+        }
+        netvsp_rx_buffer_alloc(s);
+    } else {
+        s->rx_sections = 0;
+    }
+    if (s->mig.has_tx) {
+        if (s->tx_section_size != NETVSP_TX_SECTION_SIZE || !s->tx_sections ||
+            s->tx_sections > UINT32_MAX / s->tx_section_size) {
+            return netvsp_load_fail(s, "send buffer layout");
+        }
+        s->tx_map = netvsp_remap(primary, s->mig.tx_gpadl,
+                                 (uint64_t)s->tx_sections * s->tx_section_size,
+                                 &why);
+        if (!s->tx_map) {
+            return netvsp_load_fail(s, why);
+        }
+    } else {
+        s->tx_sections = 0;
+    }
+    ret = netvsp_load_blob(s, &why);
+    g_free(s->mig.blob);
+    s->mig.blob = NULL;
+    s->mig.blob_len = 0;
+    if (ret < 0) {
+        return netvsp_load_fail(s, why);
+    }
+    s->tx_waiting = false;
+    /* The netdev may hold frames for us: flush them once we run. */
+    s->rx_blocked = true;
+    qemu_get_queue(s->nic)->link_down = s->mig.link_down;
+    trace_netvsp_migrated(s->nvsp_version, s->rx_sections, s->rx_free,
+                          s->tx_sections, s->rndis_state);
+    return 0;
+}
+
 static const VMStateDescription vmstate_vmbus_net = {
     .name = TYPE_VMBUS_NET,
-    .unmigratable = 1,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .pre_save = netvsp_pre_save,
+    .post_save = netvsp_post_save,
+    .pre_load = netvsp_pre_load,
+    .post_load = netvsp_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(nvsp_ready, VMBusNet),
+        VMSTATE_UINT32(nvsp_version, VMBusNet),
+        VMSTATE_UINT32(ndis_version, VMBusNet),
+        VMSTATE_UINT32(guest_mtu, VMBusNet),
+        VMSTATE_BOOL(mig.has_rx, VMBusNet),
+        VMSTATE_UINT32(mig.rx_gpadl, VMBusNet),
+        VMSTATE_UINT16(rx_buf_id, VMBusNet),
+        VMSTATE_UINT32(rx_section_size, VMBusNet),
+        VMSTATE_UINT32(rx_sections, VMBusNet),
+        VMSTATE_UINT32(rx_hint, VMBusNet),
+        VMSTATE_UINT32(rx_generation, VMBusNet),
+        VMSTATE_BOOL(mig.has_tx, VMBusNet),
+        VMSTATE_UINT32(mig.tx_gpadl, VMBusNet),
+        VMSTATE_UINT16(tx_buf_id, VMBusNet),
+        VMSTATE_UINT32(tx_section_size, VMBusNet),
+        VMSTATE_UINT32(tx_sections, VMBusNet),
+        VMSTATE_UINT32(rndis_state, VMBusNet),
+        VMSTATE_UINT32(packet_filter, VMBusNet),
+        VMSTATE_BUFFER(mac, VMBusNet),
+        VMSTATE_BOOL(offloads.tx_csum_tcp4, VMBusNet),
+        VMSTATE_BOOL(offloads.tx_csum_udp4, VMBusNet),
+        VMSTATE_BOOL(offloads.tx_csum_tcp6, VMBusNet),
+        VMSTATE_BOOL(offloads.tx_csum_udp6, VMBusNet),
+        VMSTATE_BOOL(offloads.lso4, VMBusNet),
+        VMSTATE_BOOL(offloads.lso6, VMBusNet),
+        VMSTATE_BOOL(mig.link_down, VMBusNet),
+        VMSTATE_UINT32(sub_channels, VMBusNet),
+        VMSTATE_BOOL(subs_offered, VMBusNet),
+        VMSTATE_BOOL(rss_enabled, VMBusNet),
+        VMSTATE_UINT32(rss_hashinfo, VMBusNet),
+        VMSTATE_UINT32(rss_itab_size, VMBusNet),
+        VMSTATE_BUFFER(rss_key, VMBusNet),
+        VMSTATE_UINT32_ARRAY(rss_itab, VMBusNet, NETVSP_RSS_ITAB_MAX),
+        VMSTATE_UINT64(rx_frames, VMBusNet),
+        VMSTATE_UINT64(rx_dropped, VMBusNet),
+        VMSTATE_UINT64(tx_frames, VMBusNet),
+        VMSTATE_UINT64(tx_dropped, VMBusNet),
+        VMSTATE_UINT32(mig.blob_len, VMBusNet),
+        VMSTATE_VBUFFER_ALLOC_UINT32(mig.blob, VMBusNet, 0, NULL,
+                                     mig.blob_len),
+        VMSTATE_END_OF_LIST()
+    },
 };
 
 static const Property netvsp_props[] = {
     DEFINE_NIC_PROPERTIES(VMBusNet, conf),
     DEFINE_PROP_UINT32("mtu", VMBusNet, mtu, NETVSP_MTU_DEFAULT),
     DEFINE_PROP_UINT32("speed", VMBusNet, speed_mbps, 10000),
+    DEFINE_PROP_UINT16("max-queues", VMBusNet, max_queues,
+                       NETVSP_QUEUES_DEFAULT),
 };
 
 static void netvsp_class_init(ObjectClass *oc, void *data)

@@ -47,6 +47,13 @@ OBJECT_DECLARE_SIMPLE_TYPE(VMBusNet, VMBUS_NET)
 #define NETVSP_TX_BUF_SIZE              (128 * KiB)
 /* Largest packet read from a guest->host ring (GPA_DIRECT range lists) */
 #define NETVSP_RECV_PKT_MAX             (16 * KiB)
+/*
+ * Received frames named by one XFER_PAGES packet (one range each), which
+ * the guest completes at once: frames that arrive in one go from the
+ * netdev are sent together (netvsp_rx_flush()).
+ */
+#define NETVSP_RX_BATCH_MAX             64
+#define NETVSP_RX_END                   UINT32_MAX
 /* Host->guest packets that may wait for ring space or a receive slot */
 #define NETVSP_MAX_PENDING              256
 /* max_pkt_per_msg and alignment (log2) told to the guest in INIT_C */
@@ -54,6 +61,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(VMBusNet, VMBUS_NET)
 #define NETVSP_RNDIS_ALIGN_SHIFT        3
 /* Largest LSO the guest may hand over (Hyper-V's value) */
 #define NETVSP_LSO_MAX_SIZE             62780
+/*
+ * vRSS: the Toeplitz key length and indirection table sizes (Linux asks
+ * for OID_GEN_RECEIVE_SCALE_CAPABILITIES' count, at most 256; Hyper-V
+ * offers 128), and the default of property "max-queues" (Linux's default
+ * channel count, VRSS_CHANNEL_DEFAULT).
+ */
+#define NETVSP_RSS_KEY_LEN              40
+#define NETVSP_RSS_ITAB_MAX             256
+#define NETVSP_RSS_ITAB_OFFERED         128
+#define NETVSP_QUEUES_DEFAULT           8
 
 typedef enum NetvspRndisState {
     NETVSP_RNDIS_UNINITIALIZED,
@@ -85,6 +102,10 @@ typedef struct NetvspChannel {
      * until the writable hook says there is room.
      */
     bool ring_full;
+    /* Received frames in slots, not yet named to the guest */
+    uint32_t batch_n;
+    uint32_t batch_slot[NETVSP_RX_BATCH_MAX];
+    uint32_t batch_len[NETVSP_RX_BATCH_MAX];
 } NetvspChannel;
 
 struct VMBusNet {
@@ -94,10 +115,14 @@ struct VMBusNet {
     NICConf conf;
     uint32_t mtu;                       /* largest MTU offered */
     uint32_t speed_mbps;                /* reported link speed */
+    uint16_t max_queues;                /* channels offered, with the VPs */
 
     NICState *nic;
     /* the peer takes and gives a virtio-net header (tap vnet_hdr) */
     bool peer_vnet_hdr;
+    /* netdev queues (a multi-queue tap): channel i uses queue i % nqueues */
+    uint16_t nqueues;
+    uint16_t tx_queue;                  /* of the frame being sent */
 
     /* NVSP, per device: the guest initialises the primary channel */
     bool nvsp_ready;
@@ -115,6 +140,13 @@ struct VMBusNet {
     /* high half of XFER trans_ids, bumped for every receive buffer */
     uint32_t rx_generation;
     unsigned long *rx_in_use;           /* bitmap of rx_sections */
+    /*
+     * Slots named by one XFER_PAGES packet: its trans_id names the first
+     * (rx_head), each names the next (NETVSP_RX_END after the last).
+     */
+    unsigned long *rx_head;
+    uint32_t *rx_next;
+    QEMUBH *rx_bh;                      /* netvsp_rx_flush() */
     /* can_receive said no, or receive queued: flush once that changes */
     bool rx_blocked;
 
@@ -139,15 +171,43 @@ struct VMBusNet {
 
     NetvspChannel channels[VMBUS_MAX_CHANNELS_PER_DEVICE];
 
+    /*
+     * vRSS: sub-channels granted (channels 1..sub_channels), and whether
+     * any were offered since the primary channel opened (see
+     * netvsp_handle_subchannel()); the guest's RSS parameters.
+     */
+    uint32_t sub_channels;
+    bool subs_offered;
+    bool rss_enabled;
+    uint32_t rss_hashinfo;              /* NDIS_HASH_* */
+    uint32_t rss_itab_size;             /* entries */
+    uint8_t rss_key[NETVSP_RSS_KEY_LEN];
+    uint32_t rss_itab[NETVSP_RSS_ITAB_MAX];
+    struct NetRxPkt *rx_pkt;            /* for the receive hash */
+
     /* statistics */
     uint64_t rx_frames;
     uint64_t rx_dropped;
     uint64_t tx_frames;
     uint64_t tx_dropped;
+
+    /* migration: what the host pointers stand for (netvsp.c) */
+    struct {
+        bool has_rx;
+        bool has_tx;
+        bool link_down;
+        uint32_t rx_gpadl;
+        uint32_t tx_gpadl;
+        /* in-use receive slots and waiting messages */
+        uint32_t blob_len;
+        uint8_t *blob;
+    } mig;
 };
 
 /* netvsp.c */
 bool netvsp_link_up(VMBusNet *s);
+/* Channels the guest may use (1: no vRSS). */
+uint32_t netvsp_queue_cap(VMBusNet *s);
 /*
  * Send an RNDIS message (control completion or status indication) to the
  * guest on @nch in a receive slot, now or once there is room.
@@ -157,6 +217,8 @@ void netvsp_send_rndis_control(NetvspChannel *nch, const void *msg,
 
 /* rndis.c */
 void netvsp_rndis_reset(VMBusNet *s);
+/* Forget the guest's RSS parameters: everything goes to the primary. */
+void netvsp_rss_reset(VMBusNet *s);
 /*
  * Handle the RNDIS messages in @msg (@len bytes, the host's copy of what
  * the guest sent; the transmit path may change it): data packets go to

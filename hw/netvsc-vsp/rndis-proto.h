@@ -224,7 +224,52 @@ typedef struct NdisObjectHeader {
 
 #define NDIS_OBJECT_TYPE_DEFAULT        0x80
 #define NDIS_OBJECT_TYPE_RSS_CAPABILITIES 0x88
+#define NDIS_OBJECT_TYPE_RSS_PARAMETERS 0x89
 #define NDIS_OBJECT_TYPE_OFFLOAD        0xa7
+
+/* NDIS_RECEIVE_SCALE_CAPABILITIES: OID_GEN_RECEIVE_SCALE_CAPABILITIES */
+#define NDIS_RSS_CAPS_REVISION_2        2
+#define NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC 0x04000000u
+#define NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4    0x00000100u
+#define NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6    0x00000200u
+
+typedef struct NdisRssCaps {
+    NdisObjectHeader header;
+    uint32_t flags;
+    uint32_t num_interrupt_messages;
+    uint32_t num_receive_queues;
+    uint16_t num_indirection_entries;
+} QEMU_PACKED NdisRssCaps;
+
+/* NDIS_RECEIVE_SCALE_PARAMETERS: OID_GEN_RECEIVE_SCALE_PARAMETERS */
+#define NDIS_RSS_PARAM_FLAG_HASH_INFO_UNCHANGED 0x0002
+#define NDIS_RSS_PARAM_FLAG_ITABLE_UNCHANGED    0x0004
+#define NDIS_RSS_PARAM_FLAG_HASH_KEY_UNCHANGED  0x0008
+#define NDIS_RSS_PARAM_FLAG_DISABLE_RSS         0x0010
+
+#define NDIS_HASH_FUNC_MASK             0x000000ffu
+#define NDIS_HASH_FUNC_TOEPLITZ         0x00000001u
+#define NDIS_HASH_IPV4                  0x00000100u
+#define NDIS_HASH_TCP_IPV4              0x00000200u
+#define NDIS_HASH_IPV6                  0x00000400u
+#define NDIS_HASH_TCP_IPV6              0x00001000u
+
+/* Naturally aligned (not packed), as the guest lays it out */
+typedef struct NdisRssParams {
+    NdisObjectHeader header;
+    uint16_t flags;
+    uint16_t base_cpu;
+    uint32_t hash_info;
+    uint16_t indirection_table_size;    /* bytes */
+    uint16_t pad1;
+    uint32_t indirection_table_offset;  /* from the start of this struct */
+    uint16_t hash_key_size;             /* bytes */
+    uint16_t pad2;
+    uint32_t hash_key_offset;
+    uint32_t processor_masks_offset;
+    uint32_t num_processor_masks;
+    uint32_t processor_masks_entry_size;
+} NdisRssParams;
 
 /* NDIS_OFFLOAD: OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES and CURRENT_CONFIG */
 #define NDIS_OFFLOAD_REVISION_1         1
@@ -388,6 +433,8 @@ static inline void rndis_proto_check_sizes(void)
     QEMU_BUILD_BUG_ON(sizeof(RndisPacket) != 36);
     QEMU_BUILD_BUG_ON(sizeof(RndisPerPacketInfo) != 12);
     QEMU_BUILD_BUG_ON(sizeof(NdisObjectHeader) != 4);
+    QEMU_BUILD_BUG_ON(sizeof(NdisRssCaps) != 18);
+    QEMU_BUILD_BUG_ON(sizeof(NdisRssParams) != 40);
     QEMU_BUILD_BUG_ON(sizeof(NdisCsumOffload) != 32);
     QEMU_BUILD_BUG_ON(sizeof(NdisLsoV2Offload) != 28);
     QEMU_BUILD_BUG_ON(sizeof(NdisIpsecV2Offload) != 32);

@@ -70,12 +70,22 @@ static const uint32_t rndis_supported_oids[] = {
 static const char rndis_vendor_description[] =
     "QEMU hvpart synthetic network adapter";
 
+void netvsp_rss_reset(VMBusNet *s)
+{
+    s->rss_enabled = false;
+    s->rss_hashinfo = 0;
+    s->rss_itab_size = 0;
+    memset(s->rss_key, 0, sizeof(s->rss_key));
+    memset(s->rss_itab, 0, sizeof(s->rss_itab));
+}
+
 void netvsp_rndis_reset(VMBusNet *s)
 {
     s->rndis_state = NETVSP_RNDIS_UNINITIALIZED;
     s->packet_filter = 0;
     memcpy(s->mac, s->conf.macaddr.a, ETH_ALEN);
     memset(&s->offloads, 0, sizeof(s->offloads));
+    netvsp_rss_reset(s);
 }
 
 /* Send a completion: RndisHeader of @type, then @body, then @info. */
@@ -272,11 +282,29 @@ static uint32_t rndis_query_oid(VMBusNet *s, uint32_t oid, const uint8_t *in,
         return rndis_offload_caps(s, in, in_len, out, out_len, false);
     case OID_TCP_OFFLOAD_CURRENT_CONFIG:
         return rndis_offload_caps(s, in, in_len, out, out_len, true);
+    case OID_GEN_RECEIVE_SCALE_CAPABILITIES: {
+        NdisRssCaps caps = { 0 };
+        uint32_t queues = netvsp_queue_cap(s);
+
+        if (queues < 2) {
+            /* no vRSS: the guest stays on the primary channel */
+            return RNDIS_STATUS_NOT_SUPPORTED;
+        }
+        caps.header.type = NDIS_OBJECT_TYPE_RSS_CAPABILITIES;
+        caps.header.revision = NDIS_RSS_CAPS_REVISION_2;
+        caps.header.size = cpu_to_le16(sizeof(caps));
+        caps.flags = cpu_to_le32(NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC |
+                                 NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV4 |
+                                 NDIS_RSS_CAPS_HASH_TYPE_TCP_IPV6);
+        caps.num_interrupt_messages = cpu_to_le32(queues);
+        caps.num_receive_queues = cpu_to_le32(queues);
+        caps.num_indirection_entries = cpu_to_le16(NETVSP_RSS_ITAB_OFFERED);
+        memcpy(out, &caps, sizeof(caps));
+        *out_len = sizeof(caps);
+        return RNDIS_STATUS_SUCCESS;
+    }
     default:
-        /*
-         * Among them OID_GEN_RECEIVE_SCALE_CAPABILITIES (no vRSS: the
-         * guest stays on one channel) and OID_GEN_FRIENDLY_NAME.
-         */
+        /* Among them OID_GEN_FRIENDLY_NAME. */
         return RNDIS_STATUS_NOT_SUPPORTED;
     }
 }
@@ -293,6 +321,79 @@ static uint32_t rndis_set_offload_params(VMBusNet *s, const uint8_t *in,
                              on->lso6);
     }
     return status;
+}
+
+/*
+ * OID_GEN_RECEIVE_SCALE_PARAMETERS: the Toeplitz key and indirection table
+ * that pick the channel of each received frame (netvsp_rx_channel()).
+ * Every offset and size is checked against @in_len (64-bit sums); table
+ * entries must be below the channel count offered (a guest that got fewer
+ * sub-channels may still name more: those frames go to the primary); only
+ * the Toeplitz function is taken. The state changes only on success.
+ */
+static uint32_t rndis_set_rss_params(VMBusNet *s, const uint8_t *in,
+                                     uint32_t in_len)
+{
+    NdisRssParams p;
+    uint16_t flags;
+    uint32_t hashinfo, itab_size, itab_off, key_size, key_off, i, n = 0;
+    uint32_t itab[NETVSP_RSS_ITAB_MAX];
+
+    if (in_len < sizeof(p)) {
+        return RNDIS_STATUS_INVALID_LENGTH;
+    }
+    memcpy(&p, in, sizeof(p));
+    flags = le16_to_cpu(p.flags);
+    if (p.header.type != NDIS_OBJECT_TYPE_RSS_PARAMETERS) {
+        return RNDIS_STATUS_INVALID_DATA;
+    }
+    if (flags & NDIS_RSS_PARAM_FLAG_DISABLE_RSS) {
+        s->rss_enabled = false;
+        trace_rndis_rss(false, 0, 0);
+        return RNDIS_STATUS_SUCCESS;
+    }
+    if (netvsp_queue_cap(s) < 2) {
+        return RNDIS_STATUS_NOT_SUPPORTED;
+    }
+    hashinfo = flags & NDIS_RSS_PARAM_FLAG_HASH_INFO_UNCHANGED ?
+               s->rss_hashinfo : le32_to_cpu(p.hash_info);
+    if ((hashinfo & NDIS_HASH_FUNC_MASK) != NDIS_HASH_FUNC_TOEPLITZ) {
+        return RNDIS_STATUS_NOT_SUPPORTED;
+    }
+    if (!(flags & NDIS_RSS_PARAM_FLAG_ITABLE_UNCHANGED)) {
+        itab_size = le16_to_cpu(p.indirection_table_size);
+        itab_off = le32_to_cpu(p.indirection_table_offset);
+        n = itab_size / 4;
+        if (itab_size % 4 || n == 0 || n > NETVSP_RSS_ITAB_MAX ||
+            (uint64_t)itab_off + itab_size > in_len) {
+            return RNDIS_STATUS_INVALID_DATA;
+        }
+        for (i = 0; i < n; i++) {
+            itab[i] = ldl_le_p(in + itab_off + i * 4);
+            if (itab[i] >= netvsp_queue_cap(s)) {
+                return RNDIS_STATUS_INVALID_DATA;
+            }
+        }
+    } else if (!s->rss_itab_size) {
+        return RNDIS_STATUS_INVALID_DATA;
+    }
+    if (!(flags & NDIS_RSS_PARAM_FLAG_HASH_KEY_UNCHANGED)) {
+        key_size = le16_to_cpu(p.hash_key_size);
+        key_off = le32_to_cpu(p.hash_key_offset);
+        if (key_size != NETVSP_RSS_KEY_LEN ||
+            (uint64_t)key_off + key_size > in_len) {
+            return RNDIS_STATUS_INVALID_DATA;
+        }
+        memcpy(s->rss_key, in + key_off, NETVSP_RSS_KEY_LEN);
+    }
+    if (n) {
+        memcpy(s->rss_itab, itab, n * sizeof(itab[0]));
+        s->rss_itab_size = n;
+    }
+    s->rss_hashinfo = hashinfo;
+    s->rss_enabled = true;
+    trace_rndis_rss(true, hashinfo, s->rss_itab_size);
+    return RNDIS_STATUS_SUCCESS;
 }
 
 /* The guest changed its MAC address ("NetworkAddress"). */
@@ -327,8 +428,9 @@ static uint32_t rndis_set_oid(VMBusNet *s, uint32_t oid, const uint8_t *in,
                RNDIS_STATUS_SUCCESS;
     case OID_GEN_RNDIS_CONFIG_PARAMETER:
         return rndis_set_config_parameter(s, in, in_len);
+    case OID_GEN_RECEIVE_SCALE_PARAMETERS:
+        return rndis_set_rss_params(s, in, in_len);
     default:
-        /* Among them OID_GEN_RECEIVE_SCALE_PARAMETERS: no vRSS. */
         return RNDIS_STATUS_NOT_SUPPORTED;
     }
 }
@@ -451,7 +553,7 @@ static void netvsp_tx_sendv(void *opaque, const struct iovec *iov,
                             int virt_iov_cnt)
 {
     VMBusNet *s = opaque;
-    NetClientState *nc = qemu_get_queue(s->nic);
+    NetClientState *nc = qemu_get_subqueue(s->nic, s->tx_queue);
     ssize_t ret;
 
     if (s->peer_vnet_hdr) {
@@ -563,6 +665,8 @@ uint32_t netvsp_rndis_receive(NetvspChannel *nch, uint8_t *msg, uint32_t len)
     uint8_t *body;
     int ret;
 
+    /* queue for queue with a multi-queue netdev */
+    s->tx_queue = vmbus_channel_index(nch->chan) % s->nqueues;
     while ((ret = rndis_next_message(msg, len, &pos, &type, &body,
                                      &body_len, &why)) > 0) {
         if (type != RNDIS_MSG_PACKET) {

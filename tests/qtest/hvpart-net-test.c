@@ -6,8 +6,9 @@
  * it slirp's first address, NET_MB MiB of random data go each way over TCP
  * (guest to a listener of this test through slirp's host alias, host to
  * the guest through hostfwd) and arrive with the same SHA-256, and QMP
- * set_link off/on shows in the guest's carrier. Host sockets are on the
- * loopback interface only.
+ * set_link off/on shows in the guest's carrier. With -smp 2 the guest
+ * takes one vRSS sub-channel: two receive and two transmit queues. Host
+ * sockets are on the loopback interface only.
  *
  * /hvpart/net/hotplug: device_add of a vmbus-net on a running guest gives
  * it a new hv_netvsc interface with the MAC address given, device_del
@@ -18,6 +19,23 @@
  * loopback interface), both with a 9000-byte MTU, ping each other, and
  * NET_PEER_MB MiB sent from one to the other over TCP (in jumbo frames)
  * arrive with the same SHA-256.
+ *
+ * /hvpart/net/tulip: the same guest has vmbus-net and QEMU's tulip (the
+ * legacy NIC, a DEC 21143), each on its own -netdev user; both drivers
+ * bind with the MAC addresses given and get DHCP leases, NET_TULIP_MB MiB
+ * go from the guest to the host over both NICs at once, and NET_TULIP_MB
+ * MiB from the host to the guest over tulip, all with the same SHA-256.
+ *
+ * /hvpart/net/tap: a multi-queue tap with a host address (root only): the
+ * guest takes a static address, NET_MB MiB go each way through the host's
+ * own TCP stack (whose segments reach the guest with the tap's offloads)
+ * with the same SHA-256, two queues, set_link.
+ *
+ * /hvpart/net/migrate: while the guest sends NET_MIG_MB MiB over TCP
+ * (paced, through a slirp guestfwd to a socket chardev, a connection that
+ * slirp migrates), it is live-migrated to a second QEMU; the transfer goes
+ * on there and what arrives through both QEMUs' chardevs, in order, has
+ * the guest's SHA-256.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -32,7 +50,9 @@
 #include "qobject/qdict.h"
 #include "hvpart-guest-util.h"
 
-#define NET_MB          32
+#define NET_MB          64
+#define NET_TULIP_MB    16
+#define NET_MIG_MB      64
 #define NET_PEER_MB     8
 #define NET_JUMBO_MTU   9000
 #define NET_MAC         "52:54:00:4e:56:53"
@@ -43,24 +63,31 @@
 
 typedef struct NetTransfer {
     int fd;                 /* listening (sink) or connected (source) */
+    guint64 size;           /* bytes to send (source) */
     guint64 bytes;
     char *sha256;           /* of the bytes moved, when done */
     const char *error;
 } NetTransfer;
 
-static int net_listen_loopback(int *port)
+/* A listening TCP socket on IPv4 address @ip, any port (*@port). */
+static int net_listen_on(const char *ip, int *port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     socklen_t len = sizeof(sa);
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     g_assert_cmpint(fd, >=, 0);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(inet_pton(AF_INET, ip, &sa.sin_addr), ==, 1);
     g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
-    g_assert_cmpint(listen(fd, 1), ==, 0);
+    g_assert_cmpint(listen(fd, 4), ==, 0);
     g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
     *port = ntohs(sa.sin_port);
     return fd;
+}
+
+static int net_listen_loopback(int *port)
+{
+    return net_listen_on("127.0.0.1", port);
 }
 
 /* A loopback port that was free a moment ago, for hostfwd. */
@@ -123,14 +150,14 @@ static gpointer net_sink_thread(gpointer opaque)
     return NULL;
 }
 
-/* Host to guest: NET_MB MiB of pseudo-random bytes, hashed as they go. */
+/* Host to guest: t->size pseudo-random bytes, hashed as they go. */
 static gpointer net_source_thread(gpointer opaque)
 {
     NetTransfer *t = opaque;
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     g_autofree uint64_t *buf = g_malloc(64 * KiB);
     uint64_t x = 0x9e3779b97f4a7c15ull;
-    guint64 left = (guint64)NET_MB * MiB;
+    guint64 left = t->size;
 
     while (left) {
         size_t chunk = MIN(left, 64 * KiB), off = 0, i;
@@ -169,16 +196,21 @@ out:
     return NULL;
 }
 
-static int net_connect_loopback(int port)
+static int net_connect_to(const char *ip, int port)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     int fd = socket(AF_INET, SOCK_STREAM, 0);
 
     g_assert_cmpint(fd, >=, 0);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(inet_pton(AF_INET, ip, &sa.sin_addr), ==, 1);
     sa.sin_port = htons(port);
     g_assert_cmpint(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
     return fd;
+}
+
+static int net_connect_loopback(int port)
+{
+    return net_connect_to("127.0.0.1", port);
 }
 
 static void net_set_link(HvGuest *g, bool up)
@@ -239,6 +271,11 @@ static void test_net_slirp(void)
     g_assert_cmpstr(rc, ==, "0");
     g_assert_cmpstr(ip, ==, NET_GUEST_IP);
 
+    /* vRSS: with 2 VPs the guest has the primary and one sub-channel */
+    line = hvguest_expect_line(g, "HVTEST: net-queues ", HVGUEST_TIMEOUT_S);
+    g_test_message("guest: %s", line->text);
+    g_assert_nonnull(strstr(line->text, "rx=2 tx=2"));
+
     /* Guest to host */
     tx_sha = hvguest_wait_value(g, "net-tx-sha256", HVGUEST_TIMEOUT_S);
     g_assert_nonnull(tx_sha);
@@ -258,6 +295,7 @@ static void test_net_slirp(void)
     start = hvguest_expect_line(g, "HVTEST: net-rx-listening",
                                 HVGUEST_TIMEOUT_S);
     source.fd = net_connect_loopback(fwd_port);
+    source.size = (guint64)NET_MB * MiB;
     thread = g_thread_new("net-source", net_source_thread, &source);
     end = hvguest_expect_line(g, "HVTEST: net-rx-sha256=",
                               HVGUEST_TIMEOUT_S);
@@ -417,11 +455,478 @@ static void test_net_stream(void)
     hvguest_quit(a);
 }
 
+/* /hvpart/net/tulip */
+
+#define NET_TULIP_MAC   "52:54:00:4e:56:54"
+#define NET_TULIP_IP    "10.0.3.15"     /* first address of net=10.0.3.0/24 */
+#define NET_TULIP_PORT  5003            /* tests/guest/scripts/net-tulip.sh */
+
+static void test_net_tulip(void)
+{
+    static const char *const devices[] = { "vmbus-net", "tulip", NULL };
+    NetTransfer sink = { 0 }, tsink = { 0 }, source = { 0 };
+    g_autofree char *args = NULL, *cmdline = NULL, *tx_sha = NULL;
+    g_autofree char *rx_sha = NULL, *bytes = NULL;
+    const HvGuestLine *line, *start, *end;
+    GThread *thread, *tthread;
+    int sink_port, tsink_port, fwd_port, i;
+    HvGuest *g;
+    static const struct {
+        const char *drv, *mac, *ip;
+    } nics[] = {
+        { "hv_netvsc", NET_MAC, NET_GUEST_IP },
+        { "tulip", NET_TULIP_MAC, NET_TULIP_IP },
+    };
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    sink.fd = net_listen_loopback(&sink_port);
+    tsink.fd = net_listen_loopback(&tsink_port);
+    fwd_port = net_free_port();
+    args = g_strdup_printf("-machine q35 -m 512 -smp 2"
+                           " -netdev user,id=n0"
+                           " -device vmbus-net,id=net0,netdev=n0,mac=%s"
+                           " -netdev user,id=n1,net=10.0.3.0/24,"
+                           "hostfwd=tcp:127.0.0.1:%d-:%d"
+                           " -device tulip,id=nic1,netdev=n1,mac=%s",
+                           NET_MAC, fwd_port, NET_TULIP_PORT, NET_TULIP_MAC);
+    cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE
+                              " hvtest.mods=hv_vmbus,hv_netvsc,tulip"
+                              " hvtest.script=net-tulip hvtest.net_port=%d"
+                              " hvtest.tulip_port=%d hvtest.net_mb=%d",
+                              sink_port, tsink_port, NET_TULIP_MB);
+    g = hvguest_start("hvpart", args, cmdline);
+    if (!g) {
+        close(sink.fd);
+        close(tsink.fd);
+        return;
+    }
+    thread = g_thread_new("net-sink", net_sink_thread, &sink);
+    tthread = g_thread_new("tulip-sink", net_sink_thread, &tsink);
+
+    /* Both drivers bound with our addresses, both got a DHCP lease. */
+    for (i = 0; i < ARRAY_SIZE(nics); i++) {
+        g_autofree char *needle = NULL, *mac = NULL, *rc = NULL, *ip = NULL;
+
+        needle = g_strdup_printf("HVTEST: net-if drv=%s ", nics[i].drv);
+        line = hvguest_expect_line(g, needle, HVGUEST_TIMEOUT_S);
+        g_test_message("guest: %s", line->text);
+        mac = hvguest_line_field(line->text, "mac");
+        g_assert_cmpstr(mac, ==, nics[i].mac);
+        g_free(needle);
+        needle = g_strdup_printf("HVTEST: net-dhcp drv=%s ", nics[i].drv);
+        line = hvguest_expect_line(g, needle, HVGUEST_TIMEOUT_S);
+        g_test_message("guest: %s", line->text);
+        rc = hvguest_line_field(line->text, "rc");
+        ip = hvguest_line_field(line->text, "ip");
+        g_assert_cmpstr(rc, ==, "0");
+        g_assert_cmpstr(ip, ==, nics[i].ip);
+    }
+
+    /* Guest to host over both at once */
+    tx_sha = hvguest_wait_value(g, "net-tx-sha256", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(tx_sha);
+    start = hvguest_expect_line(g, "HVTEST: net-tx-sha256=",
+                                HVGUEST_TIMEOUT_S);
+    end = hvguest_expect_line(g, "HVTEST: net-tx-done drv=hv_netvsc rc=0",
+                              HVGUEST_TIMEOUT_S);
+    g_test_message("vmbus-net, guest to host: %.1f s",
+                   hvguest_seconds_between(start, end));
+    end = hvguest_expect_line(g, "HVTEST: net-tx-done drv=tulip rc=0",
+                              HVGUEST_TIMEOUT_S);
+    g_test_message("tulip, guest to host: %.1f s",
+                   hvguest_seconds_between(start, end));
+    g_thread_join(thread);
+    g_thread_join(tthread);
+    close(sink.fd);
+    close(tsink.fd);
+    g_assert_null(sink.error);
+    g_assert_null(tsink.error);
+    g_assert_cmpuint(sink.bytes, ==, (guint64)NET_TULIP_MB * MiB);
+    g_assert_cmpuint(tsink.bytes, ==, (guint64)NET_TULIP_MB * MiB);
+    g_assert_cmpstr(sink.sha256, ==, tx_sha);
+    g_assert_cmpstr(tsink.sha256, ==, tx_sha);
+
+    /* Host to guest over tulip */
+    start = hvguest_expect_line(g, "HVTEST: net-rx-listening",
+                                HVGUEST_TIMEOUT_S);
+    source.fd = net_connect_loopback(fwd_port);
+    source.size = (guint64)NET_TULIP_MB * MiB;
+    thread = g_thread_new("tulip-source", net_source_thread, &source);
+    end = hvguest_expect_line(g, "HVTEST: net-rx-sha256=",
+                              HVGUEST_TIMEOUT_S);
+    g_thread_join(thread);
+    close(source.fd);
+    g_assert_null(source.error);
+    rx_sha = hvguest_line_field(end->text, "net-rx-sha256");
+    bytes = hvguest_line_field(end->text, "bytes");
+    g_test_message("tulip, host to guest: %s bytes in %.1f s", bytes,
+                   hvguest_seconds_between(start, end));
+    g_assert_cmpstr(rx_sha, ==, source.sha256);
+    g_assert_cmpuint(g_ascii_strtoull(bytes, NULL, 10), ==,
+                     (guint64)NET_TULIP_MB * MiB);
+
+    line = hvguest_expect_line(g, "HVTEST: done rc=", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(strstr(line->text, "HVTEST: done rc=0"));
+    g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
+    g_free(sink.sha256);
+    g_free(tsink.sha256);
+    g_free(source.sha256);
+    hvguest_quit(g);
+}
+
+/* /hvpart/net/migrate */
+
+/*
+ * The guest's stream through slirp's guestfwd: the source QEMU's chardev
+ * connects first and carries what the guest sent before the migration,
+ * the destination's carries the rest. Bytes of each are kept apart (the
+ * second may arrive before the first is all read) and hashed in order.
+ */
+typedef struct NetMigSink {
+    int fd;                 /* listening */
+    guint64 expect;
+    GByteArray *part[2];    /* from the source's, the destination's chardev */
+    gint mib_seen;          /* MiB received so far (g_atomic) */
+    char *sha256;
+    const char *error;
+} NetMigSink;
+
+static gpointer net_mig_sink_thread(gpointer opaque)
+{
+    NetMigSink *t = opaque;
+    g_autofree uint8_t *buf = g_malloc(64 * KiB);
+    struct pollfd pfd[3] = {
+        { .fd = t->fd, .events = POLLIN },
+        { .fd = -1, .events = POLLIN },
+        { .fd = -1, .events = POLLIN },
+    };
+    guint64 total = 0;
+    int nconn = 0, i;
+
+    t->part[0] = g_byte_array_new();
+    t->part[1] = g_byte_array_new();
+    while (total < t->expect) {
+        int n = poll(pfd, 3, NET_IO_TIMEOUT_S * 1000);
+
+        if (n <= 0) {
+            t->error = n ? "poll failed" : "no data for too long";
+            break;
+        }
+        if (pfd[0].revents & POLLIN) {
+            int conn = accept(t->fd, NULL, NULL);
+
+            if (conn < 0 || nconn == 2) {
+                t->error = "accept failed, or a third connection";
+                break;
+            }
+            pfd[1 + nconn++].fd = conn;
+        }
+        for (i = 1; i < 3; i++) {
+            ssize_t len;
+
+            if (pfd[i].fd < 0 || !(pfd[i].revents & (POLLIN | POLLHUP))) {
+                continue;
+            }
+            len = read(pfd[i].fd, buf, 64 * KiB);
+            if (len < 0 && errno == EINTR) {
+                continue;
+            }
+            if (len <= 0) {
+                /* the source QEMU quit: nothing more comes from it */
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+                continue;
+            }
+            g_byte_array_append(t->part[i - 1], buf, len);
+            total += len;
+            g_atomic_int_set(&t->mib_seen, total / MiB);
+        }
+    }
+    for (i = 1; i < 3; i++) {
+        if (pfd[i].fd >= 0) {
+            close(pfd[i].fd);
+        }
+    }
+    if (!t->error) {
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+
+        g_checksum_update(sum, t->part[0]->data, t->part[0]->len);
+        g_checksum_update(sum, t->part[1]->data, t->part[1]->len);
+        t->sha256 = g_strdup(g_checksum_get_string(sum));
+    }
+    return NULL;
+}
+
+static HvGuest *net_start_mig_guest(int sink_port, bool incoming)
+{
+    g_autofree char *args = NULL, *cmdline = NULL;
+
+    args = g_strdup_printf("-machine q35 -m 512 -smp 2"
+                           " -chardev socket,id=fwd0,host=127.0.0.1,port=%d"
+                           " -netdev user,id=n0,"
+                           "guestfwd=tcp:10.0.2.100:1234-chardev:fwd0"
+                           " -device vmbus-net,id=net0,netdev=n0,mac=%s%s",
+                           sink_port, NET_MAC,
+                           incoming ? " -incoming defer" : "");
+    cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE
+                              " hvtest.mods=hv_vmbus,hv_netvsc"
+                              " hvtest.script=net-migrate hvtest.net_mb=%d"
+                              " hvtest.net_gap_ms=500", NET_MIG_MB);
+    return hvguest_start("hvpart", args, cmdline);
+}
+
+static void test_net_migrate(void)
+{
+    static const char *const devices[] = { "vmbus-net", NULL };
+    NetMigSink sink = { .expect = (guint64)NET_MIG_MB * MiB };
+    g_autofree char *tx_sha = NULL, *rc = NULL, *ip = NULL;
+    g_autofree char *sock = NULL, *uri = NULL;
+    const HvGuestLine *line;
+    gint64 deadline;
+    GThread *thread;
+    guint dpos = 0;
+    int sink_port, at_migration;
+    HvGuest *src, *dst;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    sink.fd = net_listen_loopback(&sink_port);
+    src = net_start_mig_guest(sink_port, false);
+    if (!src) {
+        close(sink.fd);
+        return;
+    }
+    thread = g_thread_new("net-mig-sink", net_mig_sink_thread, &sink);
+    line = hvguest_expect_line(src, "HVTEST: net-dhcp ", HVGUEST_TIMEOUT_S);
+    g_test_message("guest: %s", line->text);
+    rc = hvguest_line_field(line->text, "rc");
+    ip = hvguest_line_field(line->text, "ip");
+    g_assert_cmpstr(rc, ==, "0");
+    g_assert_cmpstr(ip, ==, NET_GUEST_IP);
+    tx_sha = hvguest_wait_value(src, "net-mig-tx-sha256", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(tx_sha);
+    hvguest_expect_line(src, "HVTEST: net-mig-tx-start", HVGUEST_TIMEOUT_S);
+
+    /* Migrate once the transfer is well under way. */
+    deadline = g_get_monotonic_time() + HVGUEST_TIMEOUT_S * G_USEC_PER_SEC;
+    while (g_atomic_int_get(&sink.mib_seen) < 4) {
+        g_assert_null(sink.error);
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(100 * 1000);
+    }
+    dst = net_start_mig_guest(sink_port, true);
+    g_assert_nonnull(dst);
+    sock = g_strdup_printf("%s/hvpart-net-migrate-%d.sock", g_get_tmp_dir(),
+                           (int)getpid());
+    uri = g_strdup_printf("unix:%s", sock);
+    unlink(sock);
+    at_migration = g_atomic_int_get(&sink.mib_seen);
+    hvguest_migrate(src, dst, uri);
+    unlink(sock);
+    g_test_message("migrated with %d MiB of %d received; the guest goes on "
+                   "on the destination", at_migration, NET_MIG_MB);
+
+    g_thread_join(thread);
+    close(sink.fd);
+    g_assert_null(sink.error);
+    g_test_message("through the source: %u bytes, through the destination: "
+                   "%u bytes", sink.part[0]->len, sink.part[1]->len);
+    g_assert_cmpuint(sink.part[0]->len + sink.part[1]->len, ==, sink.expect);
+    g_assert_cmpuint(sink.part[1]->len, >, 0);
+    g_assert_cmpstr(sink.sha256, ==, tx_sha);
+
+    /* The guest lives on the destination, with its NIC. */
+    g_assert_nonnull(hvguest_wait_line_from(dst, &dpos,
+                                            "HVTEST: net-mig-alive",
+                                            HVGUEST_TIMEOUT_S));
+    g_byte_array_unref(sink.part[0]);
+    g_byte_array_unref(sink.part[1]);
+    g_free(sink.sha256);
+    hvguest_quit(dst);
+    hvguest_quit(src);
+}
+
+/* /hvpart/net/tap */
+
+#define NET_TAP_HOST_IP     "198.18.237.1"      /* RFC 2544's range */
+#define NET_TAP_GUEST_IP    "198.18.237.2"
+
+static bool net_run(const char *cmd)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *out = NULL, *errout = NULL;
+    int status;
+
+    if (!g_spawn_command_line_sync(cmd, &out, &errout, &status, &err) ||
+        !WIFEXITED(status) || WEXITSTATUS(status)) {
+        g_test_message("'%s' failed: %s", cmd,
+                       err ? err->message : errout);
+        return false;
+    }
+    return true;
+}
+
+/* The name of this run's tap interface (at most 15 characters). */
+static char *net_tap_name(void)
+{
+    return g_strdup_printf("hvtap%d", (int)(getpid() % 1000000));
+}
+
+/* g_test_message() for the subprocess, which glib runs quiet. */
+static void G_GNUC_PRINTF(1, 2) tap_note(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    printf("# %s\n", msg);
+    fflush(stdout);
+}
+
+/* Runs in a subprocess: the parent removes the tap whatever happens. */
+static void net_tap_case(const char *tap)
+{
+    NetTransfer sink = { 0 }, source = { 0 };
+    g_autofree char *args = NULL, *cmdline = NULL, *tx_sha = NULL;
+    g_autofree char *rx_sha = NULL, *bytes = NULL, *mac = NULL;
+    const HvGuestLine *line, *start, *end;
+    GThread *thread;
+    int sink_port;
+    HvGuest *g;
+
+    sink.fd = net_listen_on(NET_TAP_HOST_IP, &sink_port);
+    args = g_strdup_printf("-machine q35 -m 512 -smp 2"
+                           " -netdev tap,id=n0,ifname=%s,script=no,"
+                           "downscript=no,vhost=off,queues=2"
+                           " -device vmbus-net,id=net0,netdev=n0,mac=%s",
+                           tap, NET_MAC);
+    cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE
+                              " hvtest.mods=hv_vmbus,hv_netvsc"
+                              " hvtest.script=net hvtest.net_port=%d"
+                              " hvtest.net_mb=%d hvtest.net_ip=%s/24"
+                              " hvtest.net_host=%s", sink_port, NET_MB,
+                              NET_TAP_GUEST_IP, NET_TAP_HOST_IP);
+    g = hvguest_start("hvpart", args, cmdline);
+    g_assert_nonnull(g);
+    thread = g_thread_new("net-sink", net_sink_thread, &sink);
+
+    line = hvguest_expect_line(g, "HVTEST: net-if ", HVGUEST_TIMEOUT_S);
+    mac = hvguest_line_field(line->text, "mac");
+    g_assert_cmpstr(mac, ==, NET_MAC);
+    hvguest_expect_line(g, "HVTEST: net-carrier=1", HVGUEST_TIMEOUT_S);
+    /* One sub-channel per extra VP, each on its own tap queue. */
+    line = hvguest_expect_line(g, "HVTEST: net-queues ", HVGUEST_TIMEOUT_S);
+    tap_note("guest: %s", line->text);
+    g_assert_nonnull(strstr(line->text, "rx=2 tx=2"));
+
+    /* Guest to host, through the host's kernel stack. */
+    tx_sha = hvguest_wait_value(g, "net-tx-sha256", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(tx_sha);
+    start = hvguest_expect_line(g, "HVTEST: net-tx-sha256=",
+                                HVGUEST_TIMEOUT_S);
+    end = hvguest_expect_line(g, "HVTEST: net-tx-done rc=0",
+                              HVGUEST_TIMEOUT_S);
+    g_thread_join(thread);
+    close(sink.fd);
+    g_assert_null(sink.error);
+    tap_note("guest to host over tap: %" PRIu64 " bytes in %.1f s",
+                   (uint64_t)sink.bytes, hvguest_seconds_between(start, end));
+    g_assert_cmpuint(sink.bytes, ==, (guint64)NET_MB * MiB);
+    g_assert_cmpstr(sink.sha256, ==, tx_sha);
+
+    /*
+     * Host to guest: the host's TCP segments may come with partial
+     * checksums (the tap's offloads); the guest must get them right.
+     */
+    start = hvguest_expect_line(g, "HVTEST: net-rx-listening",
+                                HVGUEST_TIMEOUT_S);
+    source.fd = net_connect_to(NET_TAP_GUEST_IP, NET_GUEST_PORT);
+    source.size = (guint64)NET_MB * MiB;
+    thread = g_thread_new("net-source", net_source_thread, &source);
+    end = hvguest_expect_line(g, "HVTEST: net-rx-sha256=",
+                              HVGUEST_TIMEOUT_S);
+    g_thread_join(thread);
+    close(source.fd);
+    g_assert_null(source.error);
+    rx_sha = hvguest_line_field(end->text, "net-rx-sha256");
+    bytes = hvguest_line_field(end->text, "bytes");
+    tap_note("host to guest over tap: %s bytes in %.1f s", bytes,
+                   hvguest_seconds_between(start, end));
+    g_assert_cmpstr(rx_sha, ==, source.sha256);
+
+    hvguest_expect_line(g, "HVTEST: net-link-watch", HVGUEST_TIMEOUT_S);
+    net_set_link(g, false);
+    hvguest_expect_line(g, "HVTEST: net-carrier=0", HVGUEST_TIMEOUT_S);
+    net_set_link(g, true);
+    line = hvguest_expect_line(g, "HVTEST: done rc=", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(strstr(line->text, "HVTEST: done rc=0"));
+    g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
+    g_free(sink.sha256);
+    g_free(source.sha256);
+    hvguest_quit(g);
+}
+
+/*
+ * A multi-queue tap with a host address (as on a host bridge): static
+ * addresses, NET_MB MiB each way through the host's own TCP stack with the
+ * same sha256, two queues in the guest, link control. Needs root,
+ * /dev/net/tun and iproute2's "ip"; skipped otherwise.
+ */
+static void test_net_tap(void)
+{
+    static const char *const devices[] = { "vmbus-net", NULL };
+    g_autofree char *tap = net_tap_name();
+    g_autofree char *ip = g_find_program_in_path("ip");
+    g_autofree char *cmd = NULL;
+    bool ok;
+
+    if (g_test_subprocess()) {
+        net_tap_case(g_getenv("HVPART_NET_TAP"));
+        return;
+    }
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) || !ip) {
+        g_test_skip("a tap needs root, /dev/net/tun and iproute2's ip");
+        return;
+    }
+    cmd = g_strdup_printf("ip tuntap add dev %s mode tap multi_queue", tap);
+    if (!net_run(cmd)) {
+        g_test_skip("cannot create a tap interface here");
+        return;
+    }
+    g_free(cmd);
+    cmd = g_strdup_printf("ip addr add %s/24 dev %s", NET_TAP_HOST_IP, tap);
+    ok = net_run(cmd);
+    g_free(cmd);
+    cmd = g_strdup_printf("ip link set %s up", tap);
+    ok = ok && net_run(cmd);
+    if (ok) {
+        g_setenv("HVPART_NET_TAP", tap, true);
+        g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT |
+                               G_TEST_SUBPROCESS_INHERIT_STDERR);
+    }
+    g_free(cmd);
+    cmd = g_strdup_printf("ip link del %s", tap);
+    net_run(cmd);
+    g_assert_true(ok);
+    g_test_trap_assert_passed();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/hvpart/net/slirp", test_net_slirp);
     qtest_add_func("/hvpart/net/hotplug", test_net_hotplug);
     qtest_add_func("/hvpart/net/stream", test_net_stream);
+    qtest_add_func("/hvpart/net/tulip", test_net_tulip);
+    qtest_add_func("/hvpart/net/tap", test_net_tap);
+    qtest_add_func("/hvpart/net/migrate", test_net_migrate);
     return g_test_run();
 }

@@ -119,6 +119,11 @@ static void test_gpa_ranges(void)
     /* A pfn whose GPA overflows */
     pos = put_range(ext, 8, 10, 0, UINT64_MAX >> 11, 1);
     g_assert_cmpint(walk(ext, pos, 65536, &log), <, 0);
+    /* The last page of 64 bits, and the first beyond 52 bits */
+    pos = put_range(ext, 8, 10, 0, UINT64_MAX >> 12, 1);
+    g_assert_cmpint(walk(ext, pos, 65536, &log), <, 0);
+    pos = put_range(ext, 8, 10, 0, 1ull << 40, 1);
+    g_assert_cmpint(walk(ext, pos, 65536, &log), <, 0);
     /* An empty range: no chunk */
     pos = put_range(ext, 8, 0, 0, 0x1000, 0);
     g_assert_cmpint(walk(ext, pos, 65536, &log), ==, 0);

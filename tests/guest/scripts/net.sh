@@ -5,12 +5,15 @@
 # Load hv_vmbus and hv_netvsc first. Kernel parameters:
 #   hvtest.net_port=N   TCP port the host listens on (reached as 10.0.2.2:N
 #                       through slirp)
-#   hvtest.net_mb=N     MiB to send each way (default 32)
+#   hvtest.net_mb=N     MiB to send each way (default 64)
+#   hvtest.net_ip=A/L   a static address instead of DHCP (a tap backend)
+#   hvtest.net_host=A   the host's address (default 10.0.2.2, slirp's)
 # The guest listens on TCP port 5001 for the host's data (slirp hostfwd).
 #
 #   HVTEST: net-if name=<ifname> mac=<address>
 #   HVTEST: net-carrier=<0|1>               when it changes (first: after up)
-#   HVTEST: net-dhcp rc=<udhcpc status> ip=<address or none>
+#   HVTEST: net-dhcp rc=<udhcpc status, or "static"> ip=<address or none>
+#   HVTEST: net-queues rx=<receive queues> tx=<transmit queues>
 #   HVTEST: net-tx-sha256=<hash of the data the guest sends>
 #   HVTEST: net-tx-done rc=<nc status>
 #   HVTEST: net-rx-listening
@@ -24,7 +27,10 @@
 
 port=$(hvtest_cmdline_value hvtest.net_port)
 mb=$(hvtest_cmdline_value hvtest.net_mb)
-mb=${mb:-32}
+mb=${mb:-64}
+static_ip=$(hvtest_cmdline_value hvtest.net_ip)
+host=$(hvtest_cmdline_value hvtest.net_host)
+host=${host:-10.0.2.2}
 
 ifname=
 for d in /sys/class/net/*; do
@@ -52,15 +58,24 @@ done
 last=$(carrier)
 hvtest_say "net-carrier=$last"
 
-udhcpc -i "$ifname" -q -n -t 10 -T 2 >/dev/null 2>&1
-rc=$?
+if [ -n "$static_ip" ]; then
+    ip addr add "$static_ip" dev "$ifname"
+    rc=static
+else
+    udhcpc -i "$ifname" -q -n -t 10 -T 2 >/dev/null 2>&1
+    rc=$?
+fi
 addr=$(ip -4 -o addr show dev "$ifname" | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
 hvtest_say "net-dhcp rc=$rc ip=${addr:-none}"
+# vRSS: one queue per channel (the sub-channels open after the probe)
+queues=/sys/class/net/$ifname/queues
+hvtest_say "net-queues rx=$(find "$queues" -maxdepth 1 -name 'rx-*' | wc -l)" \
+    "tx=$(find "$queues" -maxdepth 1 -name 'tx-*' | wc -l)"
 
 # Guest to host: random data, sent to the host's listener.
 dd if=/dev/urandom of=/tmp/tx bs=1M count="$mb" 2>/dev/null
 hvtest_say "net-tx-sha256=$(sha256sum /tmp/tx | cut -d' ' -f1)"
-nc 10.0.2.2 "$port" < /tmp/tx > /dev/null
+nc "$host" "$port" < /tmp/tx > /dev/null
 hvtest_say "net-tx-done rc=$?"
 rm -f /tmp/tx
 
