@@ -5,11 +5,29 @@
  * /hvpart/storage/disks: two controllers with disks, a CD-ROM and small
  * LUNs at chosen addresses. hv_storvsc binds both; every device shows up
  * at the expected C:T:L below its own controller's SCSI host. On the disks
- * of each image format qemu-img makes (raw, fixed and dynamic VHD, VHDX),
- * the guest writes pseudo-random data to the raw disk, drops its caches
- * and reads it back with the same sha256; after QEMU exits, the host
- * finds the same sha256 in the image. A disk on a discard=unmap drive is
- * discarded by the guest and its image file loses its blocks.
+ * of each image format qemu-img makes (raw, fixed and dynamic VHD, VHDX,
+ * differencing VHD), the guest writes pseudo-random data to the raw disk,
+ * drops its caches and reads it back with the same sha256; after QEMU
+ * exits, the host finds the same sha256 in the image. A disk on a
+ * discard=unmap drive is discarded by the guest and its image file loses
+ * its blocks.
+ *
+ * The differencing VHD: its parent (a dynamic VHD that qemu-img converts
+ * from a raw file the test fills with known bytes) is opened through the
+ * child's parent locator; before the guest runs (-S), QEMU's qemu-io
+ * monitor command writes a few sectors into the child, so the guest's
+ * first read through the child mixes parent blocks, child blocks and a
+ * block whose bitmap holds both, and must hash to what the test computes.
+ * After the guest's writes, qemu-img reads the whole chain back, qemu-img
+ * check finds no errors, and the parent file is byte for byte unchanged.
+ * (VHDX differencing disks are not supported by QEMU's vhdx driver: it
+ * refuses to open them and qemu-img cannot create them.)
+ *
+ * /hvpart/storage/passthrough: a host block device (a loop device on a
+ * sparse file; needs root and loop support) as -blockdev host_device
+ * behind scsi-hd, with the same data test; the loop device is set to
+ * clear itself when its last user closes it, so it goes away even when
+ * the test fails.
  *
  * /hvpart/storage/hotplug: device_add and device_del of disks on a running
  * guest, and of a whole controller (after its disks), make the guest see
@@ -26,7 +44,10 @@
  */
 
 #include "qemu/osdep.h"
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/loop.h>
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
@@ -67,7 +88,10 @@ typedef struct TestDisk {
     int lun;
     bool data;                  /* random data written and read back */
     bool discard;               /* filled by the host, discarded by the guest */
+    bool differencing;          /* a differencing VHD over a filled parent */
     char *path;                 /* image file */
+    char *parent_path;          /* differencing: the parent image */
+    char *parent_sha;           /* differencing: sha256 of the parent file */
 } TestDisk;
 
 static TestDisk storage_disks[] = {
@@ -77,6 +101,8 @@ static TestDisk storage_disks[] = {
     { "vhd-dynamic", DISK_IMAGE, "vpc", "subformat=dynamic,force_size=on",
       CTRL_A, 0, 2, .data = true },
     { "vhdx", DISK_IMAGE, "vhdx", NULL, CTRL_A, 0, 3, .data = true },
+    { "vhd-diff", DISK_IMAGE, "vpc", NULL, CTRL_A, 0, 5, .data = true,
+      .differencing = true },
     { "cdrom", DISK_CDROM, NULL, NULL, CTRL_A, 0, 9 },
     { "target1", DISK_NULL, NULL, NULL, CTRL_A, 1, 4 },
     { "discard", DISK_IMAGE, "raw", NULL, CTRL_B, 0, 0, .discard = true },
@@ -209,6 +235,128 @@ static char *sha256_of_image(const char *qemu_img, const TestDisk *d,
     return sha;
 }
 
+/*
+ * The differencing disk's content, as the test lays it out. The parent: the
+ * first half of the disk 0x5a, then zeroes but for one MiB of 0xa5 that
+ * straddles a 2 MiB block boundary. The child, before the guest runs:
+ * 0xc3 in sectors 1 MiB + 512 .. 1 MiB + 4 KiB (a block whose bitmap marks
+ * some sectors as the child's, the rest as the parent's).
+ */
+#define DIFF_PARENT_A 0x5a
+#define DIFF_PARENT_B 0xa5
+#define DIFF_CHILD 0xc3
+#define DIFF_CHILD_OFFSET (MiB + 512)
+#define DIFF_CHILD_BYTES (4 * KiB - 512)
+
+static uint64_t diff_b_offset(unsigned mb)
+{
+    return (uint64_t)(mb / 2 + 1) * MiB + MiB / 2;
+}
+
+/* Byte @off of the parent (@child false) or of the child's disk */
+static uint8_t diff_byte(unsigned mb, uint64_t off, bool child)
+{
+    if (child && off >= DIFF_CHILD_OFFSET &&
+        off < DIFF_CHILD_OFFSET + DIFF_CHILD_BYTES) {
+        return DIFF_CHILD;
+    }
+    if (off < (uint64_t)mb / 2 * MiB) {
+        return DIFF_PARENT_A;
+    }
+    if (off >= diff_b_offset(mb) && off < diff_b_offset(mb) + MiB) {
+        return DIFF_PARENT_B;
+    }
+    return 0;
+}
+
+/* Fill @buf with MiB number @i of the parent or the child's disk */
+static void diff_fill(uint8_t *buf, unsigned mb, unsigned i, bool child)
+{
+    uint64_t off;
+
+    for (off = 0; off < MiB; off += 512) {
+        memset(buf + off, diff_byte(mb, (uint64_t)i * MiB + off, child), 512);
+    }
+}
+
+/* sha256 of the child's disk before the guest writes to it */
+static char *diff_expected_sha(unsigned mb)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    unsigned i;
+
+    for (i = 0; i < mb; i++) {
+        diff_fill(buf, mb, i, true);
+        g_checksum_update(sum, buf, MiB);
+    }
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+/* sha256 of a whole file */
+static char *sha256_of_whole_file(const char *path)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    int fd = open(path, O_RDONLY);
+    ssize_t n;
+
+    g_assert(fd >= 0);
+    while ((n = read(fd, buf, MiB)) > 0) {
+        g_checksum_update(sum, buf, n);
+    }
+    g_assert_cmpint(n, ==, 0);
+    close(fd);
+    return g_strdup(g_checksum_get_string(sum));
+}
+
+/*
+ * The differencing disk @d: its parent, a dynamic VHD that qemu-img
+ * converts from a raw file holding the parent's bytes, and the child,
+ * made by qemu-img create -b (the parent named relative to the child).
+ */
+static void diff_create(const char *qemu_img, const char *dir, TestDisk *d,
+                        unsigned mb)
+{
+    g_autofree char *raw = g_strdup_printf("%s/%s-parent.raw", dir, d->name);
+    g_autofree char *parent_name = g_strdup_printf("%s-parent.vhd", d->name);
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    int fd = open(raw, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    unsigned i;
+
+    g_assert(fd >= 0);
+    for (i = 0; i < mb; i++) {
+        diff_fill(buf, mb, i, false);
+        g_assert_cmpint(write(fd, buf, MiB), ==, MiB);
+    }
+    close(fd);
+    d->parent_path = g_build_filename(dir, parent_name, NULL);
+    d->path = g_strdup_printf("%s/%s.img", dir, d->name);
+    {
+        const char *conv[] = {
+            qemu_img, "convert", "-q", "-f", "raw", "-O", "vpc", "-o",
+            "subformat=dynamic,force_size=on", raw, d->parent_path, NULL
+        };
+        const char *create[] = {
+            qemu_img, "create", "-q", "-f", "vpc", "-b", parent_name,
+            "-F", "vpc", d->path, NULL
+        };
+
+        run_qemu_img(conv);
+        run_qemu_img(create);
+    }
+    unlink(raw);
+    d->parent_sha = sha256_of_whole_file(d->parent_path);
+}
+
+/* qemu-img check of @path succeeds (exit status 0: no errors) */
+static void check_image(const char *qemu_img, const char *path)
+{
+    const char *argv[] = { qemu_img, "check", "-q", path, NULL };
+
+    run_qemu_img(argv);
+}
+
 /* Whether the file system under @dir can punch holes (for discard). */
 static bool dir_can_punch_holes(const char *dir)
 {
@@ -304,6 +452,7 @@ static void test_storage_disks(void)
     const HvGuestLine *boot, *listed, *done;
     g_autofree char *count = NULL;
     int host_a = -1, host_b = -1, ndevices = 0;
+    g_autofree char *diff_before = NULL;
     bool can_punch;
     uint64_t discard_before = 0;
     size_t i;
@@ -327,7 +476,13 @@ static void test_storage_disks(void)
 
         d->path = NULL;
         if (d->kind == DISK_IMAGE) {
-            if (d->discard) {
+            if (d->differencing) {
+                if (!qemu_img) {
+                    continue;
+                }
+                diff_create(qemu_img, dir, d, mb);
+                diff_before = diff_expected_sha(mb);
+            } else if (d->discard) {
                 d->path = raw_create(dir, d, DISCARD_MB, 0xa5);
                 discard_before = file_allocated_bytes(d->path);
             } else if (g_str_equal(d->format, "raw")) {
@@ -342,15 +497,31 @@ static void test_storage_disks(void)
         g_string_append(args, a);
         ndevices++;
     }
+    /* Stopped until the differencing disk's child got its sectors */
+    g_string_append(args, " -S");
     cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE " " GUEST_MODS
                               " hvtest.script=storage hvtest.storage.mb=%u"
                               " hvtest.storage.devices=%d"
-                              " hvtest.storage.discard=1", mb, ndevices);
+                              " hvtest.storage.discard=1"
+                              " hvtest.storage.preread=0:5", mb, ndevices);
 
     g = hvguest_start("hvpart", args->str, cmdline);
     if (!g) {
         return;
     }
+    if (diff_before) {
+        g_autofree char *out = qtest_hmp(hvguest_qts(g),
+            "qemu-io vhd-diff \"write -P 0x%x %" PRIu64 " %" PRIu64 "\"",
+            DIFF_CHILD, (uint64_t)DIFF_CHILD_OFFSET,
+            (uint64_t)DIFF_CHILD_BYTES);
+
+        /*
+         * qemu-io prints its report on QEMU's stdout, and only errors on
+         * the monitor; the guest's first hash (before=) checks the write.
+         */
+        g_assert_cmpstr(g_strstrip(out), ==, "");
+    }
+    qtest_qmp_assert_success(hvguest_qts(g), "{'execute': 'cont'}");
     boot = hvguest_expect_line(g, "HVTEST: boot", HVGUEST_TIMEOUT_S);
     hvguest_expect_line(g, "HVTEST: modprobe hv_storvsc rc=0",
                         HVGUEST_TIMEOUT_S);
@@ -401,7 +572,7 @@ static void test_storage_disks(void)
         g_autofree char *needle = NULL;
         const HvGuestLine *line;
         g_autofree char *written = NULL, *read = NULL, *ws = NULL;
-        g_autofree char *rs = NULL, *rc = NULL;
+        g_autofree char *rs = NULL, *rc = NULL, *before = NULL;
 
         if (!d->data || !d->path) {
             continue;
@@ -420,6 +591,13 @@ static void test_storage_disks(void)
                        d->name, mb, ws, rs);
         g_assert_cmpstr(rc, ==, "0");
         g_assert_cmpstr(written, ==, read);
+        if (d->differencing) {
+            /* The guest read the parent's and the child's data first. */
+            before = hvguest_line_field(line->text, "before");
+            g_test_message("%s: the guest read %s through the child "
+                           "(expected %s)", d->name, before, diff_before);
+            g_assert_cmpstr(before, ==, diff_before);
+        }
     }
 
     /* Discard: the guest's blkdiscard reaches the image file. */
@@ -464,6 +642,15 @@ static void test_storage_disks(void)
         g_test_message("%s (%s): host sha256 %s", d->name, d->format,
                        host_sha);
         g_assert_cmpstr(host_sha, ==, written);
+        if (d->differencing) {
+            g_autofree char *parent_sha =
+                sha256_of_whole_file(d->parent_path);
+
+            check_image(qemu_img, d->path);
+            g_test_message("%s: parent file sha256 %s before, %s after",
+                           d->name, d->parent_sha, parent_sha);
+            g_assert_cmpstr(parent_sha, ==, d->parent_sha);
+        }
     }
     for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
         const TestDisk *d = &storage_disks[i];
@@ -483,11 +670,20 @@ static void test_storage_disks(void)
 
     hvguest_quit(g);
     for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
-        if (storage_disks[i].path) {
-            unlink(storage_disks[i].path);
-            g_free(storage_disks[i].path);
-            storage_disks[i].path = NULL;
+        TestDisk *d = &storage_disks[i];
+
+        if (d->path) {
+            unlink(d->path);
+            g_free(d->path);
+            d->path = NULL;
         }
+        if (d->parent_path) {
+            unlink(d->parent_path);
+            g_free(d->parent_path);
+            d->parent_path = NULL;
+        }
+        g_free(d->parent_sha);
+        d->parent_sha = NULL;
     }
     rmdir(dir);
 }
@@ -603,10 +799,199 @@ static void test_storage_hotplug(void)
     hvguest_quit(g);
 }
 
+#define LOOP_MAJOR_NUMBER 7
+
+/*
+ * Attach @file to a free loop device that clears itself when its last
+ * user closes it. Returns an open descriptor of the device and its path in
+ * *@path (a node made in @dir if /dev lacks it), or -1 with the reason in
+ * *@why.
+ */
+static int loop_attach(const char *file, const char *dir, char **path,
+                       char **why)
+{
+    int ctl, tries;
+
+    ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (ctl < 0) {
+        *why = g_strdup_printf("no loop devices (/dev/loop-control: %s)",
+                               strerror(errno));
+        return -1;
+    }
+    for (tries = 0; tries < 8; tries++) {
+        struct loop_info64 info = { .lo_flags = LO_FLAGS_AUTOCLEAR };
+        int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+        g_autofree char *p = NULL;
+        int dev, fd, err;
+
+        if (n < 0) {
+            *why = g_strdup_printf("LOOP_CTL_GET_FREE: %s", strerror(errno));
+            break;
+        }
+        p = g_strdup_printf("/dev/loop%d", n);
+        if (access(p, F_OK) < 0) {
+            g_free(p);
+            p = g_strdup_printf("%s/loop%d", dir, n);
+            if (mknod(p, S_IFBLK | 0600,
+                      makedev(LOOP_MAJOR_NUMBER, n)) < 0 && errno != EEXIST) {
+                *why = g_strdup_printf("mknod %s: %s", p, strerror(errno));
+                break;
+            }
+        }
+        dev = open(p, O_RDWR | O_CLOEXEC);
+        if (dev < 0) {
+            *why = g_strdup_printf("open %s: %s", p, strerror(errno));
+            break;
+        }
+        fd = open(file, O_RDWR | O_CLOEXEC);
+        g_assert(fd >= 0);
+        err = ioctl(dev, LOOP_SET_FD, fd) < 0 ? errno : 0;
+        close(fd);
+        if (err == EBUSY) {
+            /* Someone else took it meanwhile */
+            close(dev);
+            continue;
+        }
+        if (!err) {
+            g_strlcpy((char *)info.lo_file_name, file, LO_NAME_SIZE);
+            if (ioctl(dev, LOOP_SET_STATUS64, &info) < 0) {
+                err = errno;
+                ioctl(dev, LOOP_CLR_FD, 0);
+            }
+        }
+        if (err) {
+            *why = g_strdup_printf("attaching %s to %s: %s", file, p,
+                                   strerror(err));
+            close(dev);
+            break;
+        }
+        close(ctl);
+        *path = g_steal_pointer(&p);
+        return dev;
+    }
+    if (!*why) {
+        *why = g_strdup("no free loop device");
+    }
+    close(ctl);
+    return -1;
+}
+
+/* Whether loop device @path has no file attached, waiting up to 30 s */
+static bool loop_detached(const char *path)
+{
+    struct loop_info64 info;
+    int i;
+
+    for (i = 0; i < 300; i++) {
+        int dev = open(path, O_RDONLY | O_CLOEXEC);
+        bool gone;
+
+        if (dev < 0) {
+            return true;
+        }
+        gone = ioctl(dev, LOOP_GET_STATUS64, &info) < 0 && errno == ENXIO;
+        close(dev);
+        if (gone) {
+            return true;
+        }
+        g_usleep(100 * 1000);
+    }
+    return false;
+}
+
+static void test_storage_passthrough(void)
+{
+    static const char *const devices[] = { "vmbus-scsi", "scsi-hd", NULL };
+    unsigned mb = data_mb();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = NULL, *file = NULL, *loop = NULL, *why = NULL;
+    g_autofree char *args = NULL, *cmdline = NULL, *needle = NULL;
+    g_autofree char *written = NULL, *read = NULL, *rc = NULL;
+    g_autofree char *host_sha = NULL;
+    const HvGuestLine *line;
+    int dev, fd;
+    HvGuest *g;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    if (geteuid() != 0) {
+        g_test_skip("a host block device needs a loop device: not root");
+        return;
+    }
+    dir = g_dir_make_tmp("hvpart-passthrough-XXXXXX", &err);
+    g_assert_no_error(err);
+    file = g_build_filename(dir, "backing.raw", NULL);
+    fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    g_assert(fd >= 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)mb * MiB), ==, 0);
+    close(fd);
+
+    dev = loop_attach(file, dir, &loop, &why);
+    if (dev < 0) {
+        g_autofree char *msg = g_strdup_printf("no loop device: %s", why);
+
+        unlink(file);
+        rmdir(dir);
+        g_test_skip(msg);
+        return;
+    }
+    g_test_message("host block device %s on %s", loop, file);
+
+    args = g_strdup_printf(GUEST_MACHINE
+                           " -device vmbus-scsi,id=scsi0,instance-id=" CTRL_A
+                           " -blockdev driver=host_device,filename=%s,"
+                           "node-name=pt,cache.direct=on"
+                           " -device scsi-hd,bus=scsi0.0,lun=0,drive=pt",
+                           loop);
+    cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE " " GUEST_MODS
+                              " hvtest.script=storage hvtest.storage.mb=%u"
+                              " hvtest.storage.devices=1", mb);
+    g = hvguest_start("hvpart", args, cmdline);
+    /*
+     * QEMU holds the device open now (or failed to start): drop our
+     * reference, so that the device clears itself when QEMU's goes, how
+     * ever this test ends.
+     */
+    close(dev);
+    if (!g) {
+        g_assert_true(loop_detached(loop));
+        unlink(file);
+        rmdir(dir);
+        return;
+    }
+    hvguest_expect_line(g, "HVTEST: modprobe hv_storvsc rc=0",
+                        HVGUEST_TIMEOUT_S);
+    line = hvguest_expect_line(g, "HVTEST: disk-data ",
+                               2 * HVGUEST_TIMEOUT_S);
+    written = hvguest_line_field(line->text, "written");
+    read = hvguest_line_field(line->text, "read");
+    rc = hvguest_line_field(line->text, "write-rc");
+    g_test_message("guest: %s", line->text);
+    g_assert_cmpstr(rc, ==, "0");
+    g_assert_cmpstr(written, ==, read);
+    line = hvguest_expect_line(g, "HVTEST: done rc=", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(strstr(line->text, "HVTEST: done rc=0"));
+    g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
+    hvguest_quit(g);
+
+    /* QEMU is gone: the loop device with it; its file holds the data. */
+    g_assert_true(loop_detached(loop));
+    host_sha = sha256_of_file(file, mb);
+    g_test_message("%s: host sha256 %s", file, host_sha);
+    g_assert_cmpstr(host_sha, ==, written);
+    if (!g_str_has_prefix(loop, "/dev/")) {
+        unlink(loop);
+    }
+    unlink(file);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/hvpart/storage/disks", test_storage_disks);
     qtest_add_func("/hvpart/storage/hotplug", test_storage_hotplug);
+    qtest_add_func("/hvpart/storage/passthrough", test_storage_passthrough);
     return g_test_run();
 }

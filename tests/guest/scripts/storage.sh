@@ -11,6 +11,10 @@
 #                              to stay the same for 5 s)
 #   hvtest.storage.discard=1   blkdiscard the disks too small for the data
 #                              test (at least 1 MiB)
+#   hvtest.storage.preread=T:L,...  before the data test of the disks at
+#                              target T, LUN L (of any controller), hash
+#                              what they hold (a differencing disk's parent
+#                              data, say): before=<sha256> in disk-data
 #   hvtest.storage.hotplug=N   afterwards, watch devices come and go until
 #                              N were added and N removed and the SCSI
 #                              hosts are those of the start again
@@ -20,7 +24,8 @@
 #           block=<sdX|srX|none> sectors=<512-byte sectors>
 #   HVTEST: scsi-devices=<count>
 #   HVTEST: disk-data hctl=<H:C:T:L> controller=<instance> mb=<N>
-#           written=<sha256> read=<sha256> write-s=<s> read-s=<s>
+#           [before=<sha256>] written=<sha256> read=<sha256>
+#           write-s=<s> read-s=<s>
 #           (random data written to the raw disk with conv=fsync, the page
 #           cache dropped, read back)
 #   HVTEST: disk-discard hctl=... controller=... rc=<blkdiscard status>
@@ -39,6 +44,7 @@ mb=$(hvtest_cmdline_value hvtest.storage.mb || echo 64)
 want_devices=$(hvtest_cmdline_value hvtest.storage.devices || echo 0)
 discard=$(hvtest_cmdline_value hvtest.storage.discard || echo 0)
 hotplug=$(hvtest_cmdline_value hvtest.storage.hotplug || echo 0)
+preread=$(hvtest_cmdline_value hvtest.storage.preread || echo "")
 
 # The VMBus instance GUID of the controller above SCSI device $1 (H:C:T:L):
 # sysfs puts the SCSI host below its VMBus device.
@@ -130,6 +136,15 @@ data_test() {
     d=$1
     blk=$2
     where="hctl=$d controller=$(scsi_controller "$d")"
+    before=""
+    for tl in $(echo "$preread" | tr ',' ' '); do
+        case "$d" in
+        *:"$tl")
+            before="before=$(dd if="/dev/$blk" bs=1M count="$mb" \
+                2>/dev/null | sha_of) "
+            ;;
+        esac
+    done
     dd if=/dev/urandom of=/tmp/disk-data bs=1M count="$mb" 2>/dev/null
     written=$(sha_of < /tmp/disk-data)
     t0=$(centis)
@@ -142,7 +157,7 @@ data_test() {
     t0=$(centis)
     read=$(dd if="/dev/$blk" bs=1M count="$mb" 2>/dev/null | sha_of)
     tr=$(secs_since "$t0")
-    hvtest_say "disk-data $where mb=$mb written=$written read=$read" \
+    hvtest_say "disk-data $where mb=$mb ${before}written=$written read=$read" \
         "write-s=$tw read-s=$tr write-rc=$wrc"
 }
 
