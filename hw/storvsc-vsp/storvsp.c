@@ -1147,6 +1147,7 @@ static void storvsp_class_init(ObjectClass *oc, void *data)
     vdc->open = storvsp_open;
     vdc->close = storvsp_close;
     vdc->notify = storvsp_notify;
+    vdc->notify_in_vp = true;
     vdc->writable = storvsp_writable;
     vdc->reset = storvsp_reset;
     hc->plug = storvsp_scsi_plug;

@@ -216,6 +216,11 @@ static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
     VMBusChannel *chan = opaque;
 
     trace_vmbus_signal_host(chan->relid, vp_index);
+    if (VMBUS_DEVICE_GET_CLASS(chan->dev)->notify_in_vp) {
+        qemu_bh_cancel(chan->notify_bh);
+        vmbus_channel_notify_bh(chan);
+        return HV_STATUS_SUCCESS;
+    }
     /* Process outside the VP's exit path; the VP keeps running. */
     qemu_bh_schedule(chan->notify_bh);
     return HV_STATUS_SUCCESS;

@@ -57,6 +57,13 @@ struct VMBusDeviceClass {
     void (*close)(VMBusChannel *chan);
     /* The guest signalled the channel: packets may be waiting. */
     void (*notify)(VMBusChannel *chan);
+    /*
+     * Call notify at once, in the signalling VP's thread (with the BQL, as
+     * an emulated device's register write), instead of from a bottom half
+     * of the main loop: a request then starts without waiting for the main
+     * loop to wake up. For devices whose notify only queues work.
+     */
+    bool notify_in_vp;
     /* Space opened up in the host-to-guest ring after -ENOSPC. */
     void (*writable)(VMBusChannel *chan);
     /* Guest or system reset: forget protocol state. */
