@@ -7,7 +7,11 @@
 #   boot:  QEMU start to the guest's /init ("HVTEST: boot"), host time
 #   loop:  the guest's fixed CPU/memory work (scripts/cpu-loop.sh), host time
 # Reports medians and the ratio hvpart/tcg (target: <= 1.03 for both).
+# Then the partition, storage, network and video benchmarks (their own
+# scripts, each against its peers in one run).
 #   BENCH_RUNS=N (default 5) runs per accelerator.
+#   BENCH_ONLY="boot partition storage net video" (the default: all)
+#   picks some.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -48,25 +52,44 @@ median() {
 }
 
 
-: > "$out/raw.txt"
-for i in $(seq "$runs"); do
-    for accel in hvpart tcg; do
-        r=$(one_run "$accel")
-        echo "$accel $r" | tee -a "$out/raw.txt"
-    done
-done
+only=" ${BENCH_ONLY:-boot partition storage net video} "
+want() {
+    case "$only" in
+    *" $1 "*) return 0 ;;
+    *) return 1 ;;
+    esac
+}
 
-{
-    echo "benchmark: -accel hvpart vs -accel tcg, $runs runs each (medians, host seconds)"
-    printf '%-22s %10s %10s %8s\n' "" hvpart tcg ratio
-    for col in 2 3; do
-        name=$([ $col = 2 ] && echo "boot to init" || echo "cpu/memory loop")
-        h=$(awk -v c=$col '$1 == "hvpart" { print $c }' "$out/raw.txt" | median)
-        t=$(awk -v c=$col '$1 == "tcg" { print $c }' "$out/raw.txt" | median)
-        printf '%-22s %10.2f %10.2f %8.3f\n' "$name" "$h" "$t" \
-            "$(echo "scale=6; $h / $t" | bc)"
+if want boot; then
+    : > "$out/raw.txt"
+    for i in $(seq "$runs"); do
+        for accel in hvpart tcg; do
+            r=$(one_run "$accel")
+            echo "$accel $r" | tee -a "$out/raw.txt"
+        done
     done
-} | tee "$out/summary.txt"
+
+    {
+        echo "benchmark: -accel hvpart vs -accel tcg, $runs runs each (medians, host seconds)"
+        printf '%-22s %10s %10s %8s\n' "" hvpart tcg ratio
+        for col in 2 3; do
+            name=$([ $col = 2 ] && echo "boot to init" || echo "cpu/memory loop")
+            h=$(awk -v c=$col '$1 == "hvpart" { print $c }' "$out/raw.txt" | median)
+            t=$(awk -v c=$col '$1 == "tcg" { print $c }' "$out/raw.txt" | median)
+            printf '%-22s %10.2f %10.2f %8.3f\n' "$name" "$h" "$t" \
+                "$(echo "scale=6; $h / $t" | bc)"
+        done
+    } | tee "$out/summary.txt"
+fi
 
 # Partition semantics: intercept round trip, rights on 1 % / 50 % of pages.
-"$top/tests/bench/bench-partition.sh"
+if want partition; then
+    "$top/tests/bench/bench-partition.sh"
+fi
+# storvsc vs virtio-blk vs IDE; vmbus-net vs virtio-net, e1000, tulip;
+# vmbus-video with dirty rectangles vs full-frame scanning.
+for b in storage net video; do
+    if want $b; then
+        "$top/tests/bench/bench-$b.sh"
+    fi
+done
