@@ -711,7 +711,6 @@ static void synthvid_add_resolution(VMBusVideo *s, uint32_t w, uint32_t h)
 static void synthvid_vsp_realize(VMBusDevice *vdev, Error **errp)
 {
     VMBusVideo *s = VMBUS_VIDEO(vdev);
-    VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(vdev);
     bool ambiguous = false;
     uint64_t base, size;
     size_t i;
