@@ -130,8 +130,10 @@ static void netvsp_pending_clear(NetvspChannel *nch)
     nch->ring_full = false;
     /* Frames batched here are dropped: their slots are free again. */
     while (nch->net->rx_map && nch->batch_n) {
-        clear_bit(nch->batch_slot[--nch->batch_n], nch->net->rx_in_use);
-        nch->net->rx_free++;
+        if (test_and_clear_bit(nch->batch_slot[--nch->batch_n],
+                               nch->net->rx_in_use)) {
+            nch->net->rx_free++;
+        }
     }
     nch->batch_n = 0;
 }
@@ -163,15 +165,21 @@ static int64_t netvsp_rx_slot_alloc(VMBusNet *s)
 
 static void netvsp_rx_slot_free(VMBusNet *s, uint32_t slot)
 {
-    clear_bit(slot, s->rx_in_use);
-    s->rx_free++;
+    if (test_and_clear_bit(slot, s->rx_in_use)) {
+        s->rx_free++;
+    }
 }
 
 static void netvsp_rx_buffer_alloc(VMBusNet *s)
 {
+    uint32_t i;
+
     s->rx_in_use = bitmap_new(s->rx_sections);
     s->rx_head = bitmap_new(s->rx_sections);
     s->rx_next = g_new(uint32_t, s->rx_sections);
+    for (i = 0; i < s->rx_sections; i++) {
+        s->rx_next[i] = NETVSP_RX_END;
+    }
 }
 
 static void netvsp_rx_buffer_release(VMBusNet *s)
@@ -417,19 +425,38 @@ static bool netvsp_rx_open(VMBusNet *s)
            s->rndis_state == NETVSP_RNDIS_INITIALIZED && s->packet_filter;
 }
 
-/* Resources came back: let the netdev deliver what it queued for us. */
+/*
+ * Resources came back: let the netdev deliver what it queued for us, on
+ * every queue (a multi-queue tap queues per queue).
+ */
 static void netvsp_rx_unblock(VMBusNet *s)
 {
+    int i;
+
     if (s->rx_blocked && s->nic) {
         s->rx_blocked = false;
-        qemu_flush_queued_packets(qemu_get_queue(s->nic));
+        for (i = 0; i < MAX(s->nqueues, 1); i++) {
+            qemu_flush_queued_packets(qemu_get_subqueue(s->nic, i));
+        }
     }
+}
+
+/* The channel that receives what netdev queue @nc brings (or the primary). */
+static NetvspChannel *netvsp_queue_channel(VMBusNet *s, NetClientState *nc)
+{
+    uint32_t i = s->nqueues > 1 ? nc->queue_index : 0;
+
+    if (i > s->sub_channels || i >= ARRAY_SIZE(s->channels) ||
+        !s->channels[i].chan) {
+        i = 0;
+    }
+    return &s->channels[i];
 }
 
 static bool netvsp_can_receive(NetClientState *nc)
 {
     VMBusNet *s = qemu_get_nic_opaque(nc);
-    NetvspChannel *nch = &s->channels[0];
+    NetvspChannel *nch = netvsp_queue_channel(s, nc);
 
     if (!netvsp_rx_open(s)) {
         return true;                    /* dropped in receive */
@@ -1497,9 +1524,24 @@ static VMBusGpadlMap *netvsp_remap(VMBusChannel *chan, uint32_t gpadl,
     return map;
 }
 
+/*
+ * The incoming blob's length, before it is allocated: at most the slot
+ * records of the largest receive buffer and every channel's waiting
+ * messages.
+ */
+#define NETVSP_MIG_BLOB_MAX     (64 * MiB)
+
+static bool netvsp_blob_len_ok(void *opaque, int version_id)
+{
+    return ((VMBusNet *)opaque)->mig.blob_len <= NETVSP_MIG_BLOB_MAX;
+}
+
 static int netvsp_load_fail(VMBusNet *s, const char *why)
 {
     error_report("vmbus-net: incoming state rejected: %s", why);
+    g_free(s->mig.blob);
+    s->mig.blob = NULL;
+    s->mig.blob_len = 0;
     netvsp_pre_load(s);
     return -EINVAL;
 }
@@ -1508,6 +1550,7 @@ static int netvsp_load_blob(VMBusNet *s, const char **why)
 {
     NetvspBlobReader r = { s->mig.blob, s->mig.blob_len, false };
     uint32_t sections = netvsp_blob_get32(&r), n, i, used = 0;
+    unsigned long *seen;
     const uint8_t *bits = netvsp_blob_get(&r, DIV_ROUND_UP(sections, 8));
 
     if (r.bad || sections != (s->rx_map ? s->rx_sections : 0)) {
@@ -1522,13 +1565,16 @@ static int netvsp_load_blob(VMBusNet *s, const char **why)
     }
     s->rx_free = sections - used;
     s->rx_hint = s->rx_hint < sections ? s->rx_hint : 0;
+    /* Each slot in use is described once; a batched slot is in one batch. */
+    seen = bitmap_new(MAX(sections, 1));
     for (i = 0; i < used && !r.bad; i++) {
         uint32_t slot = netvsp_blob_get32(&r);
         uint32_t head = netvsp_blob_get32(&r);
         uint32_t next = netvsp_blob_get32(&r);
 
         if (slot >= sections || !test_bit(slot, s->rx_in_use) || head > 1 ||
-            (next >= sections && next != NETVSP_RX_END)) {
+            (next >= sections && next != NETVSP_RX_END) ||
+            test_and_set_bit(slot, seen)) {
             r.bad = true;
             break;
         }
@@ -1537,6 +1583,7 @@ static int netvsp_load_blob(VMBusNet *s, const char **why)
         }
         s->rx_next[slot] = next;
     }
+    bitmap_zero(seen, MAX(sections, 1));
     n = netvsp_blob_get32(&r);
     for (i = 0; i < n && !r.bad; i++) {
         uint32_t index = netvsp_blob_get32(&r);
@@ -1555,12 +1602,16 @@ static int netvsp_load_blob(VMBusNet *s, const char **why)
             nch->batch_len[j] = netvsp_blob_get32(&r);
             if (nch->batch_slot[j] >= sections ||
                 !test_bit(nch->batch_slot[j], s->rx_in_use) ||
+                test_bit(nch->batch_slot[j], s->rx_head) ||
+                test_and_set_bit(nch->batch_slot[j], seen) ||
                 nch->batch_len[j] > s->rx_section_size) {
                 r.bad = true;
+                break;
             }
         }
         nch->batch_n = r.bad ? 0 : count;
     }
+    g_free(seen);
     if (r.bad) {
         *why = "receive slots in flight";
         return -EINVAL;
@@ -1736,6 +1787,7 @@ static const VMStateDescription vmstate_vmbus_net = {
         VMSTATE_UINT64(tx_frames, VMBusNet),
         VMSTATE_UINT64(tx_dropped, VMBusNet),
         VMSTATE_UINT32(mig.blob_len, VMBusNet),
+        VMSTATE_VALIDATE("vmbus-net state size", netvsp_blob_len_ok),
         VMSTATE_VBUFFER_ALLOC_UINT32(mig.blob, VMBusNet, 0, NULL,
                                      mig.blob_len),
         VMSTATE_END_OF_LIST()
