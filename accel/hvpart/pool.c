@@ -41,6 +41,8 @@
 
 /* One deposit at most: 1 Mi pages (4 GiB). */
 #define HVPART_POOL_MAX_DEPOSIT     (1ull << 20)
+/* An incoming migration's pool, per node, at most: 64 GiB. */
+#define HVPART_POOL_MAX_LOADED      (16ull << 20)
 
 /*
  * The start of every pool page, little-endian. The tests know the magic;
@@ -289,7 +291,9 @@ static int pool_post_load(void *opaque, int version_id)
     for (n = 0; n < pool.nodes; n++) {
         GPtrArray *free = pool.node[n].free, *used = pool.node[n].used;
 
-        if (pool.balance[n] > UINT64_MAX - pool.used[n]) {
+        /* The stream is untrusted: no more than QMP could have deposited. */
+        if (pool.balance[n] > HVPART_POOL_MAX_LOADED ||
+            pool.used[n] > HVPART_POOL_MAX_LOADED - pool.balance[n]) {
             return -EINVAL;
         }
         total = pool.balance[n] + pool.used[n];

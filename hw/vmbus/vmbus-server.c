@@ -623,13 +623,16 @@ static uint16_t vmbus_message_handler(void *opaque, uint32_t vp_index,
     trace_vmbus_msg_recv(vmbus_msg_name(type), vp_index, size);
     /*
      * The guest waits for the answers: accept a request only if they can
-     * be queued (RequestOffers: one offer per channel, then the end);
-     * otherwise push back, and the guest posts it again.
+     * be queued (RequestOffers: one offer per channel, then the end;
+     * CloseChannel of a primary: a rescind per sub-channel); otherwise
+     * push back, and the guest posts it again.
      */
     if (!hv_synic_queue_has_room(br->state == VMBUS_DISCONNECTED ?
                                  vp_index : br->target_vp,
                                  type == VMBUS_MSGTYPE_REQUEST_OFFERS ?
-                                 vmbus_channel_count(br) + 1 : 1)) {
+                                 vmbus_channel_count(br) + 1 :
+                                 type == VMBUS_MSGTYPE_CLOSE_CHANNEL ?
+                                 VMBUS_MAX_CHANNELS_PER_DEVICE : 1)) {
         trace_vmbus_msg_bad(vmbus_msg_name(type), "answer queue full");
         return HV_STATUS_INSUFFICIENT_BUFFERS;
     }
