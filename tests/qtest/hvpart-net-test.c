@@ -220,14 +220,79 @@ static void net_set_link(HvGuest *g, bool up)
                              " {'name': 'net0', 'up': %i}}", up);
 }
 
+/*
+ * A TAP comment, as g_test_message(), also from a test's subprocess (which
+ * glib runs quiet).
+ */
+static void G_GNUC_PRINTF(1, 2) net_note(const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    printf("# %s\n", msg);
+    fflush(stdout);
+}
+
+/*
+ * The two transfers of tests/guest/scripts/net.sh: NET_MB MiB from the
+ * guest to @sink (listening; its thread is @sink_thread), then NET_MB MiB
+ * from the host to the guest, connecting to @ip:@port once it listens.
+ * Both must arrive whole with the sender's SHA-256.
+ */
+static void net_transfers(HvGuest *g, NetTransfer *sink, GThread *sink_thread,
+                          const char *ip, int port, const char *via)
+{
+    NetTransfer source = { 0 };
+    g_autofree char *tx_sha = NULL, *rx_sha = NULL, *bytes = NULL;
+    const HvGuestLine *start, *end;
+    GThread *thread;
+
+    tx_sha = hvguest_wait_value(g, "net-tx-sha256", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(tx_sha);
+    start = hvguest_expect_line(g, "HVTEST: net-tx-sha256=",
+                                HVGUEST_TIMEOUT_S);
+    end = hvguest_expect_line(g, "HVTEST: net-tx-done rc=0",
+                              HVGUEST_TIMEOUT_S);
+    g_thread_join(sink_thread);
+    close(sink->fd);
+    g_assert_null(sink->error);
+    net_note("guest to host%s: %" PRIu64 " bytes in %.1f s", via,
+             (uint64_t)sink->bytes, hvguest_seconds_between(start, end));
+    g_assert_cmpuint(sink->bytes, ==, (guint64)NET_MB * MiB);
+    g_assert_cmpstr(sink->sha256, ==, tx_sha);
+
+    start = hvguest_expect_line(g, "HVTEST: net-rx-listening",
+                                HVGUEST_TIMEOUT_S);
+    source.fd = net_connect_to(ip, port);
+    source.size = (guint64)NET_MB * MiB;
+    thread = g_thread_new("net-source", net_source_thread, &source);
+    end = hvguest_expect_line(g, "HVTEST: net-rx-sha256=",
+                              HVGUEST_TIMEOUT_S);
+    g_thread_join(thread);
+    close(source.fd);
+    g_assert_null(source.error);
+    rx_sha = hvguest_line_field(end->text, "net-rx-sha256");
+    bytes = hvguest_line_field(end->text, "bytes");
+    net_note("host to guest%s: %s bytes in %.1f s", via, bytes,
+             hvguest_seconds_between(start, end));
+    g_assert_cmpstr(rx_sha, ==, source.sha256);
+    g_assert_cmpuint(g_ascii_strtoull(bytes, NULL, 10), ==,
+                     (guint64)NET_MB * MiB);
+    g_free(sink->sha256);
+    g_free(source.sha256);
+}
+
 static void test_net_slirp(void)
 {
     static const char *const devices[] = { "vmbus-net", NULL };
-    NetTransfer sink = { 0 }, source = { 0 };
+    NetTransfer sink = { 0 };
     g_autofree char *args = NULL, *cmdline = NULL;
-    g_autofree char *tx_sha = NULL, *name = NULL, *mac = NULL;
-    g_autofree char *rc = NULL, *ip = NULL, *rx_sha = NULL, *bytes = NULL;
-    const HvGuestLine *line, *start, *end;
+    g_autofree char *name = NULL, *mac = NULL;
+    g_autofree char *rc = NULL, *ip = NULL;
+    const HvGuestLine *line;
     GThread *thread;
     int sink_port, fwd_port;
     guint pos;
@@ -276,39 +341,8 @@ static void test_net_slirp(void)
     g_test_message("guest: %s", line->text);
     g_assert_nonnull(strstr(line->text, "rx=2 tx=2"));
 
-    /* Guest to host */
-    tx_sha = hvguest_wait_value(g, "net-tx-sha256", HVGUEST_TIMEOUT_S);
-    g_assert_nonnull(tx_sha);
-    start = hvguest_expect_line(g, "HVTEST: net-tx-sha256=",
-                                HVGUEST_TIMEOUT_S);
-    end = hvguest_expect_line(g, "HVTEST: net-tx-done rc=0",
-                              HVGUEST_TIMEOUT_S);
-    g_thread_join(thread);
-    close(sink.fd);
-    g_assert_null(sink.error);
-    g_test_message("guest to host: %" PRIu64 " bytes in %.1f s",
-                   (uint64_t)sink.bytes, hvguest_seconds_between(start, end));
-    g_assert_cmpuint(sink.bytes, ==, (guint64)NET_MB * MiB);
-    g_assert_cmpstr(sink.sha256, ==, tx_sha);
-
-    /* Host to guest */
-    start = hvguest_expect_line(g, "HVTEST: net-rx-listening",
-                                HVGUEST_TIMEOUT_S);
-    source.fd = net_connect_loopback(fwd_port);
-    source.size = (guint64)NET_MB * MiB;
-    thread = g_thread_new("net-source", net_source_thread, &source);
-    end = hvguest_expect_line(g, "HVTEST: net-rx-sha256=",
-                              HVGUEST_TIMEOUT_S);
-    g_thread_join(thread);
-    close(source.fd);
-    g_assert_null(source.error);
-    rx_sha = hvguest_line_field(end->text, "net-rx-sha256");
-    bytes = hvguest_line_field(end->text, "bytes");
-    g_test_message("host to guest: %s bytes in %.1f s", bytes,
-                   hvguest_seconds_between(start, end));
-    g_assert_cmpstr(rx_sha, ==, source.sha256);
-    g_assert_cmpuint(g_ascii_strtoull(bytes, NULL, 10), ==,
-                     (guint64)NET_MB * MiB);
+    /* Guest to host, then host to guest through hostfwd */
+    net_transfers(g, &sink, thread, "127.0.0.1", fwd_port, "");
 
     /* Link control: the guest's carrier follows set_link */
     hvguest_expect_line(g, "HVTEST: net-link-watch", HVGUEST_TIMEOUT_S);
@@ -323,8 +357,6 @@ static void test_net_slirp(void)
     line = hvguest_expect_line(g, "HVTEST: done rc=", HVGUEST_TIMEOUT_S);
     g_assert_nonnull(strstr(line->text, "HVTEST: done rc=0"));
     g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
-    g_free(sink.sha256);
-    g_free(source.sha256);
     hvguest_quit(g);
 }
 
@@ -775,26 +807,12 @@ static char *net_tap_name(void)
     return g_strdup_printf("hvtap%d", (int)(getpid() % 1000000));
 }
 
-/* g_test_message() for the subprocess, which glib runs quiet. */
-static void G_GNUC_PRINTF(1, 2) tap_note(const char *fmt, ...)
-{
-    g_autofree char *msg = NULL;
-    va_list ap;
-
-    va_start(ap, fmt);
-    msg = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    printf("# %s\n", msg);
-    fflush(stdout);
-}
-
 /* Runs in a subprocess: the parent removes the tap whatever happens. */
 static void net_tap_case(const char *tap)
 {
-    NetTransfer sink = { 0 }, source = { 0 };
-    g_autofree char *args = NULL, *cmdline = NULL, *tx_sha = NULL;
-    g_autofree char *rx_sha = NULL, *bytes = NULL, *mac = NULL;
-    const HvGuestLine *line, *start, *end;
+    NetTransfer sink = { 0 };
+    g_autofree char *args = NULL, *cmdline = NULL, *mac = NULL;
+    const HvGuestLine *line;
     GThread *thread;
     int sink_port;
     HvGuest *g;
@@ -821,43 +839,16 @@ static void net_tap_case(const char *tap)
     hvguest_expect_line(g, "HVTEST: net-carrier=1", HVGUEST_TIMEOUT_S);
     /* One sub-channel per extra VP, each on its own tap queue. */
     line = hvguest_expect_line(g, "HVTEST: net-queues ", HVGUEST_TIMEOUT_S);
-    tap_note("guest: %s", line->text);
+    net_note("guest: %s", line->text);
     g_assert_nonnull(strstr(line->text, "rx=2 tx=2"));
 
-    /* Guest to host, through the host's kernel stack. */
-    tx_sha = hvguest_wait_value(g, "net-tx-sha256", HVGUEST_TIMEOUT_S);
-    g_assert_nonnull(tx_sha);
-    start = hvguest_expect_line(g, "HVTEST: net-tx-sha256=",
-                                HVGUEST_TIMEOUT_S);
-    end = hvguest_expect_line(g, "HVTEST: net-tx-done rc=0",
-                              HVGUEST_TIMEOUT_S);
-    g_thread_join(thread);
-    close(sink.fd);
-    g_assert_null(sink.error);
-    tap_note("guest to host over tap: %" PRIu64 " bytes in %.1f s",
-                   (uint64_t)sink.bytes, hvguest_seconds_between(start, end));
-    g_assert_cmpuint(sink.bytes, ==, (guint64)NET_MB * MiB);
-    g_assert_cmpstr(sink.sha256, ==, tx_sha);
-
     /*
-     * Host to guest: the host's TCP segments may come with partial
-     * checksums (the tap's offloads); the guest must get them right.
+     * Guest to host, then host to guest, through the host's kernel stack
+     * (whose segments may reach the guest with partial checksums: the
+     * tap's offloads).
      */
-    start = hvguest_expect_line(g, "HVTEST: net-rx-listening",
-                                HVGUEST_TIMEOUT_S);
-    source.fd = net_connect_to(NET_TAP_GUEST_IP, NET_GUEST_PORT);
-    source.size = (guint64)NET_MB * MiB;
-    thread = g_thread_new("net-source", net_source_thread, &source);
-    end = hvguest_expect_line(g, "HVTEST: net-rx-sha256=",
-                              HVGUEST_TIMEOUT_S);
-    g_thread_join(thread);
-    close(source.fd);
-    g_assert_null(source.error);
-    rx_sha = hvguest_line_field(end->text, "net-rx-sha256");
-    bytes = hvguest_line_field(end->text, "bytes");
-    tap_note("host to guest over tap: %s bytes in %.1f s", bytes,
-                   hvguest_seconds_between(start, end));
-    g_assert_cmpstr(rx_sha, ==, source.sha256);
+    net_transfers(g, &sink, thread, NET_TAP_GUEST_IP, NET_GUEST_PORT,
+                  " over tap");
 
     hvguest_expect_line(g, "HVTEST: net-link-watch", HVGUEST_TIMEOUT_S);
     net_set_link(g, false);
@@ -866,8 +857,6 @@ static void net_tap_case(const char *tap)
     line = hvguest_expect_line(g, "HVTEST: done rc=", HVGUEST_TIMEOUT_S);
     g_assert_nonnull(strstr(line->text, "HVTEST: done rc=0"));
     g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
-    g_free(sink.sha256);
-    g_free(source.sha256);
     hvguest_quit(g);
 }
 
