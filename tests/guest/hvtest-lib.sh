@@ -153,3 +153,50 @@ hvtest_irq_count() {
         END { if (found) print sum + 0; else print "none" }
     ' /proc/interrupts
 }
+
+# The network interface kernel driver $1 drives (the first), or nothing
+# (and status 1).
+hvtest_net_if() {
+    for d in /sys/class/net/*; do
+        drv=$(readlink "$d/device/driver" 2>/dev/null)
+        if [ "${drv##*/}" = "$1" ]; then
+            echo "${d##*/}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# The SCSI devices (H:C:T:L), in order.
+hvtest_scsi_devices() {
+    for d in /sys/class/scsi_device/*; do
+        [ -e "$d" ] && echo "${d##*/}"
+    done | sort -t: -k1,1n -k2,2n -k3,3n -k4,4n
+}
+
+# The block device of SCSI device $1, or "none".
+hvtest_scsi_block() {
+    for b in "/sys/class/scsi_device/$1/device/block/"*; do
+        [ -e "$b" ] && { echo "${b##*/}"; return; }
+    done
+    echo none
+}
+
+# Wait (at most 60 s) until every disk and CD-ROM has its block device.
+hvtest_scsi_wait_blocks() {
+    n=0
+    while [ $n -lt 120 ]; do
+        missing=0
+        for d in $(hvtest_scsi_devices); do
+            type=$(cat "/sys/class/scsi_device/$d/device/type" 2>/dev/null)
+            if { [ "$type" = 0 ] || [ "$type" = 5 ]; } &&
+                [ "$(hvtest_scsi_block "$d")" = none ]; then
+                missing=1
+            fi
+        done
+        [ $missing -eq 0 ] && return 0
+        sleep 0.5
+        n=$((n + 1))
+    done
+    return 1
+}

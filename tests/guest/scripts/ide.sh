@@ -46,39 +46,13 @@ else
     hvtest_say "ide-ata-ignore=0"
 fi
 
-scsi_devices() {
-    for d in /sys/class/scsi_device/*; do
-        [ -e "$d" ] && echo "${d##*/}"
-    done | sort -t: -k1,1n -k2,2n -k3,3n -k4,4n
-}
-
-scsi_block() {
-    for b in "/sys/class/scsi_device/$1/device/block/"*; do
-        [ -e "$b" ] && { echo "${b##*/}"; return; }
-    done
-    echo none
-}
-
 # Wait (at most 180 s) for the devices, then for their block devices.
 n=0
-while [ $n -lt 360 ] && [ "$(scsi_devices | grep -c .)" -lt "$want" ]; do
+while [ $n -lt 360 ] && [ "$(hvtest_scsi_devices | grep -c .)" -lt "$want" ]; do
     sleep 0.5
     n=$((n + 1))
 done
-n=0
-while [ $n -lt 120 ]; do
-    missing=0
-    for d in $(scsi_devices); do
-        type=$(cat "/sys/class/scsi_device/$d/device/type" 2>/dev/null)
-        if { [ "$type" = 0 ] || [ "$type" = 5 ]; } &&
-            [ "$(scsi_block "$d")" = none ]; then
-            missing=1
-        fi
-    done
-    [ $missing -eq 0 ] && break
-    sleep 0.5
-    n=$((n + 1))
-done
+hvtest_scsi_wait_blocks
 
 hvtest_vmbus_devices | while read -r id class driver; do
     [ "$class" = "$IDE_CLASS" ] && hvtest_say "ide-vmbus id=$id driver=$driver"
@@ -86,7 +60,7 @@ done
 
 count=0
 cd_block=none
-for d in $(scsi_devices); do
+for d in $(hvtest_scsi_devices); do
     path=$(readlink -f "/sys/class/scsi_device/$d/device")
     ctrl=$(echo "$path" |
         sed -n 's|.*/\([0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}\)/host[0-9]*/.*|\1|p')
@@ -95,7 +69,7 @@ for d in $(scsi_devices); do
     *) if [ -n "$ctrl" ]; then via=vmbus; else via=other; fi ;;
     esac
     type=$(cat "/sys/class/scsi_device/$d/device/type" 2>/dev/null)
-    blk=$(scsi_block "$d")
+    blk=$(hvtest_scsi_block "$d")
     [ "$type" = 5 ] && [ "$cd_block" = none ] && cd_block=$blk
     hvtest_say "ide-dev hctl=$d via=$via controller=${ctrl:-none}" \
         "type=$type block=$blk"

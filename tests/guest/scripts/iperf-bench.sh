@@ -34,13 +34,7 @@ udp_rate=${udp_rate:-40M}
 ifname=
 n=0
 while [ -z "$ifname" ] && [ $n -lt 50 ]; do
-    for d in /sys/class/net/*; do
-        d_drv=$(readlink "$d/device/driver" 2>/dev/null)
-        if [ "${d_drv##*/}" = "$drv" ]; then
-            ifname=${d##*/}
-            break
-        fi
-    done
+    ifname=$(hvtest_net_if "$drv")
     [ -n "$ifname" ] || sleep 0.2
     n=$((n + 1))
 done

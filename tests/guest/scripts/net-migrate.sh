@@ -25,14 +25,7 @@ mb=${mb:-64}
 gap=$(hvtest_cmdline_value hvtest.net_gap_ms)
 gap=${gap:-250}
 
-ifname=
-for d in /sys/class/net/*; do
-    drv=$(readlink "$d/device/driver" 2>/dev/null)
-    if [ "${drv##*/}" = hv_netvsc ]; then
-        ifname=${d##*/}
-        break
-    fi
-done
+ifname=$(hvtest_net_if hv_netvsc)
 if [ -z "$ifname" ]; then
     hvtest_say "net-if name=none"
     exit 1

@@ -26,14 +26,7 @@ role=$(hvtest_cmdline_value hvtest.net_role)
 mb=$(hvtest_cmdline_value hvtest.net_mb)
 mb=${mb:-8}
 
-ifname=
-for d in /sys/class/net/*; do
-    drv=$(readlink "$d/device/driver" 2>/dev/null)
-    if [ "${drv##*/}" = hv_netvsc ]; then
-        ifname=${d##*/}
-        break
-    fi
-done
+ifname=$(hvtest_net_if hv_netvsc)
 if [ -z "$ifname" ]; then
     hvtest_say "net-if name=none"
     exit 1

@@ -28,21 +28,9 @@ tulip_port=$(hvtest_cmdline_value hvtest.tulip_port)
 mb=$(hvtest_cmdline_value hvtest.net_mb)
 mb=${mb:-16}
 
-# The interface bound to driver $1, or nothing.
-find_if() {
-    for d in /sys/class/net/*; do
-        drv=$(readlink "$d/device/driver" 2>/dev/null)
-        if [ "${drv##*/}" = "$1" ]; then
-            echo "${d##*/}"
-            return 0
-        fi
-    done
-    return 1
-}
-
 rc=0
 for drv in hv_netvsc tulip; do
-    ifname=$(find_if $drv)
+    ifname=$(hvtest_net_if "$drv")
     if [ -z "$ifname" ]; then
         hvtest_say "net-if drv=$drv name=none"
         exit 1

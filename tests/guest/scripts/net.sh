@@ -32,14 +32,7 @@ static_ip=$(hvtest_cmdline_value hvtest.net_ip)
 host=$(hvtest_cmdline_value hvtest.net_host)
 host=${host:-10.0.2.2}
 
-ifname=
-for d in /sys/class/net/*; do
-    drv=$(readlink "$d/device/driver" 2>/dev/null)
-    if [ "${drv##*/}" = hv_netvsc ]; then
-        ifname=${d##*/}
-        break
-    fi
-done
+ifname=$(hvtest_net_if hv_netvsc)
 if [ -z "$ifname" ]; then
     hvtest_say "net-if name=none"
     exit 1

@@ -53,22 +53,8 @@ scsi_controller() {
         sed -n 's|.*/\([0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}\)/host[0-9]*/.*|\1|p'
 }
 
-# The block device of SCSI device $1, or "none"
-scsi_block() {
-    for b in "/sys/class/scsi_device/$1/device/block/"*; do
-        [ -e "$b" ] && { echo "${b##*/}"; return; }
-    done
-    echo none
-}
-
-scsi_devices() {
-    for d in /sys/class/scsi_device/*; do
-        [ -e "$d" ] && echo "${d##*/}"
-    done | sort -t: -k1,1n -k2,2n -k3,3n -k4,4n
-}
-
 scsi_count() {
-    scsi_devices | grep -c .
+    hvtest_scsi_devices | grep -c .
 }
 
 # Wait until the guest's asynchronous scan is over: the wanted number of
@@ -92,25 +78,12 @@ settle() {
         sleep 0.5
         n=$((n + 1))
     done
-    n=0
-    while [ $n -lt 120 ]; do
-        missing=0
-        for d in $(scsi_devices); do
-            type=$(cat "/sys/class/scsi_device/$d/device/type" 2>/dev/null)
-            if { [ "$type" = 0 ] || [ "$type" = 5 ]; } &&
-                [ "$(scsi_block "$d")" = none ]; then
-                missing=1
-            fi
-        done
-        [ $missing -eq 0 ] && break
-        sleep 0.5
-        n=$((n + 1))
-    done
+    hvtest_scsi_wait_blocks
 }
 
 describe() {
     d=$1
-    blk=$(scsi_block "$d")
+    blk=$(hvtest_scsi_block "$d")
     sectors=0
     [ "$blk" != none ] && sectors=$(cat "/sys/block/$blk/size" 2>/dev/null)
     echo "hctl=$d controller=$(scsi_controller "$d")" \
@@ -176,14 +149,14 @@ discard_test() {
 
 settle
 count=0
-for d in $(scsi_devices); do
+for d in $(hvtest_scsi_devices); do
     hvtest_say "scsi-dev $(describe "$d")"
     count=$((count + 1))
 done
 hvtest_say "scsi-devices=$count"
 
-for d in $(scsi_devices); do
-    blk=$(scsi_block "$d")
+for d in $(hvtest_scsi_devices); do
+    blk=$(hvtest_scsi_block "$d")
     case "$blk" in
     sd*) ;;
     *) continue ;;
@@ -194,8 +167,8 @@ for d in $(scsi_devices); do
     fi
 done
 if [ "$discard" = 1 ]; then
-    for d in $(scsi_devices); do
-        blk=$(scsi_block "$d")
+    for d in $(hvtest_scsi_devices); do
+        blk=$(hvtest_scsi_block "$d")
         case "$blk" in
         sd*) ;;
         *) continue ;;
@@ -219,7 +192,7 @@ scsi_hosts() {
 # Hot-plug: report SCSI devices and hosts (controllers) that come and go,
 # until $hotplug devices were added and as many removed, and the hosts are
 # those of the start again.
-prev=$(scsi_devices)
+prev=$(hvtest_scsi_devices)
 hosts0=$(scsi_hosts)
 prev_hosts=$hosts0
 hvtest_say "hotplug-watch"
@@ -232,17 +205,17 @@ while [ $n -lt 1200 ]; do
         printf '%s\n' "$prev_hosts" | grep -qxF "$h" ||
             hvtest_say "scsi-host-added host=$h"
     done
-    cur=$(scsi_devices)
+    cur=$(hvtest_scsi_devices)
     if [ "$cur" != "$prev" ]; then
         for d in $cur; do
             printf '%s\n' "$prev" | grep -qxF "$d" && continue
             # Give sd a moment to attach the block device.
             i=0
-            while [ $i -lt 20 ] && [ "$(scsi_block "$d")" = none ]; do
+            while [ $i -lt 20 ] && [ "$(hvtest_scsi_block "$d")" = none ]; do
                 sleep 0.5
                 i=$((i + 1))
             done
-            blk=$(scsi_block "$d")
+            blk=$(hvtest_scsi_block "$d")
             sha=none
             case "$blk" in
             sd*) sha=$(dd if="/dev/$blk" bs=64k count=16 2>/dev/null | sha_of) ;;
