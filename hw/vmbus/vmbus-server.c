@@ -480,7 +480,8 @@ static void vmbus_handle_modify(VMBusBridge *br, const void *msg)
     }
     /* Only from 5.3 on does the guest wait for an answer. */
     if (br->version >= VMBUS_VERSION_5_3) {
-        reply.header.msgtype = cpu_to_le32(VMBUS_MSGTYPE_MODIFY_CHANNEL_RESPONSE);
+        reply.header.msgtype =
+            cpu_to_le32(VMBUS_MSGTYPE_MODIFY_CHANNEL_RESPONSE);
         reply.child_relid = cpu_to_le32(relid);
         reply.status = cpu_to_le32(status);
         vmbus_server_post(br, &reply, sizeof(reply));
@@ -637,7 +638,8 @@ static uint16_t vmbus_message_handler(void *opaque, uint32_t vp_index,
         return HV_STATUS_INSUFFICIENT_BUFFERS;
     }
     if (br->state == VMBUS_DISCONNECTED &&
-        type != VMBUS_MSGTYPE_INITIATE_CONTACT && type != VMBUS_MSGTYPE_UNLOAD) {
+        type != VMBUS_MSGTYPE_INITIATE_CONTACT &&
+        type != VMBUS_MSGTYPE_UNLOAD) {
         trace_vmbus_msg_bad(vmbus_msg_name(type), "not connected");
         return HV_STATUS_SUCCESS;
     }

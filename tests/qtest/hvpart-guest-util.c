@@ -8,6 +8,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/units.h"
 #include "libqtest.h"
 #include "hvpart-guest-util.h"
 
@@ -636,4 +637,20 @@ void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri)
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(100 * 1000);
     }
+}
+
+char *hvguest_file_sha256(const char *path, unsigned mb)
+{
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree uint8_t *buf = g_malloc(MiB);
+    int fd = open(path, O_RDONLY);
+    unsigned i;
+
+    g_assert(fd >= 0);
+    for (i = 0; i < mb; i++) {
+        g_assert_cmpint(read(fd, buf, MiB), ==, MiB);
+        g_checksum_update(sum, buf, MiB);
+    }
+    close(fd);
+    return g_strdup(g_checksum_get_string(sum));
 }

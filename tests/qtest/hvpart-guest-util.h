@@ -177,4 +177,7 @@ HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
  */
 void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri);
 
+/* The sha256 (hex) of the first @mb MiB of the file @path (asserts). */
+char *hvguest_file_sha256(const char *path, unsigned mb);
+
 #endif /* HVPART_GUEST_UTIL_H */

@@ -111,22 +111,6 @@ static char *random_file(const char *path, size_t len, char **sha)
     return g_strdup(path);
 }
 
-static char *sha256_of_file(const char *path, unsigned mb)
-{
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_autofree uint8_t *buf = g_malloc(MiB);
-    int fd = open(path, O_RDONLY);
-    unsigned i;
-
-    g_assert(fd >= 0);
-    for (i = 0; i < mb; i++) {
-        g_assert_cmpint(read(fd, buf, MiB), ==, MiB);
-        g_checksum_update(sum, buf, MiB);
-    }
-    close(fd);
-    return g_strdup(g_checksum_get_string(sum));
-}
-
 static bool have_boot_tools(void)
 {
     static const char *const tools[] = { "mkfs.fat", "mcopy", "syslinux" };
@@ -375,7 +359,7 @@ static void test_ide_boot_accel(void)
     hvguest_quit(g);
 
     /* On the host, from the image */
-    host_sha = sha256_of_file(data, DATA_MB);
+    host_sha = hvguest_file_sha256(data, DATA_MB);
     g_assert_cmpstr(host_sha, ==, written);
 
     unlink(boot);

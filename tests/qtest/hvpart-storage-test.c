@@ -196,23 +196,6 @@ static char *raw_create(const char *dir, const TestDisk *d, unsigned mb,
     return path;
 }
 
-/* sha256 of the first @mb MiB of a raw file */
-static char *sha256_of_file(const char *path, unsigned mb)
-{
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_autofree uint8_t *buf = g_malloc(MiB);
-    int fd = open(path, O_RDONLY);
-    unsigned i;
-
-    g_assert(fd >= 0);
-    for (i = 0; i < mb; i++) {
-        g_assert_cmpint(read(fd, buf, MiB), ==, MiB);
-        g_checksum_update(sum, buf, MiB);
-    }
-    close(fd);
-    return g_strdup(g_checksum_get_string(sum));
-}
-
 /* sha256 of the first @mb MiB of the disk an image holds */
 static char *sha256_of_image(const char *qemu_img, const TestDisk *d,
                              unsigned mb)
@@ -225,12 +208,12 @@ static char *sha256_of_image(const char *qemu_img, const TestDisk *d,
     char *sha;
 
     if (g_str_equal(d->format, "raw")) {
-        return sha256_of_file(d->path, mb);
+        return hvguest_file_sha256(d->path, mb);
     }
     raw = g_strdup_printf("%s.raw", d->path);
     argv[8] = raw;
     run_qemu_img(argv);
-    sha = sha256_of_file(raw, mb);
+    sha = hvguest_file_sha256(raw, mb);
     unlink(raw);
     return sha;
 }
@@ -977,7 +960,7 @@ static void test_storage_passthrough(void)
 
     /* QEMU is gone: the loop device with it; its file holds the data. */
     g_assert_true(loop_detached(loop));
-    host_sha = sha256_of_file(file, mb);
+    host_sha = hvguest_file_sha256(file, mb);
     g_test_message("%s: host sha256 %s", file, host_sha);
     g_assert_cmpstr(host_sha, ==, written);
     if (!g_str_has_prefix(loop, "/dev/")) {
