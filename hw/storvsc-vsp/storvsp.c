@@ -40,7 +40,14 @@
  * creates one per IDE hard disk of the PIIX IDE function once the machine
  * is built.
  *
- * All of it runs with the BQL held.
+ * Threads: by default all of it runs in the main loop, with the BQL. With
+ * "iothread=ID" the rings, the requests and their completions live in that
+ * IOThread (the VMBus layer runs notify, writable, open and close there),
+ * and the SCSI devices' BlockBackends move to its AioContext, as with
+ * virtio-scsi. The main loop keeps what needs the BQL: offering
+ * sub-channels, interrupting the guest, hot-plug, reset and migration;
+ * it reaches the IOThread's state only through
+ * vmbus_device_run_in_context(), which waits for the IOThread.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -54,6 +61,7 @@
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
 #include "system/dma.h"
+#include "system/iothread.h"
 #include "system/runstate.h"
 #include "hw/hotplug.h"
 #include "hw/boards.h"
@@ -141,6 +149,7 @@ struct StorvspState {
     /* properties */
     uint32_t max_transfer;
     uint16_t max_sub_channels;
+    IOThread *iothread;
 
     /* vmbus-ide: the IDE unit whose disk this channel carries */
     uint8_t ide_controller;
@@ -155,7 +164,13 @@ struct StorvspState {
 
     uint32_t next_tag;
     uint32_t rx_buf_len;
+    /* in the device's context: reads stalled rings again */
     QEMUBH *resume_bh;
+    /* in the main loop: offers the sub-channels the IOThread was asked for */
+    QEMUBH *offer_bh;
+    int offer_wanted;                   /* atomic */
+    /* the block layer drains a disk: start no request (atomic) */
+    int drain_depth;
     StorvspQueue queues[VMBUS_MAX_CHANNELS_PER_DEVICE];
     QTAILQ_HEAD(, StorvspRequest) requests;
 };
@@ -600,6 +615,20 @@ static void storvsp_execute_srb(StorvspQueue *q, const VMBusRingPacket *pkt,
 
 /* Control operations: initialization, sub-channels, resets */
 
+static void storvsp_offer_bh(void *opaque)
+{
+    StorvspState *s = opaque;
+    int count = qatomic_xchg(&s->offer_wanted, 0);
+    int ret;
+
+    if (count <= 0) {
+        return;
+    }
+    ret = vmbus_device_offer_subchannels(VMBUS_DEVICE(s), count);
+    trace_storvsp_sub_channels(s, count, ret);
+    s->sub_channels = ret > 0 ? ret : 0;
+}
+
 static void storvsp_control(StorvspQueue *q, uint64_t trans_id,
                             const StorvspPacket *request,
                             uint32_t request_len)
@@ -622,10 +651,14 @@ static void storvsp_control(StorvspQueue *q, uint64_t trans_id,
     trace_storvsp_control(s, q->index, res.op, res.status);
     storvsp_send(q, VMBUS_PKT_COMP, trans_id, &answer, res.answer_len);
     if (res.offer) {
-        int ret = vmbus_device_offer_subchannels(VMBUS_DEVICE(s), res.offer);
-
-        trace_storvsp_sub_channels(s, res.offer, ret);
-        s->sub_channels = ret > 0 ? ret : 0;
+        /* Offers are VMBus messages: the main loop's (the BQL's) work. */
+        qatomic_set(&s->offer_wanted, res.offer);
+        if (bql_locked()) {
+            qemu_bh_cancel(s->offer_bh);
+            storvsp_offer_bh(s);
+        } else {
+            qemu_bh_schedule(s->offer_bh);
+        }
     }
 }
 
@@ -641,8 +674,12 @@ static bool storvsp_ring_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
     const char *why;
     int ret;
 
-    if (q->nanswers || q->inflight >= STORVSP_MAX_INFLIGHT) {
-        /* Leave it in the ring: storvsp_maybe_resume() comes back. */
+    if (q->nanswers || q->inflight >= STORVSP_MAX_INFLIGHT ||
+        qatomic_read(&s->drain_depth)) {
+        /*
+         * Leave it in the ring: storvsp_maybe_resume() or the end of the
+         * drain comes back.
+         */
         trace_storvsp_stalled(s, q->index, q->inflight, q->nanswers);
         q->stalled = true;
         return false;
@@ -697,6 +734,16 @@ static void storvsp_enumerate_bus(StorvspState *s, const char *why)
     notice.operation = cpu_to_le32(STORVSP_OP_ENUMERATE_BUS);
     storvsp_send(q, VMBUS_PKT_INBAND, 0, &notice,
                  storvsp_answer_len(s->session.version, STORVSP_PACKET_SIZE));
+}
+
+static void storvsp_enumerate_added(void *opaque)
+{
+    storvsp_enumerate_bus(opaque, "device added");
+}
+
+static void storvsp_enumerate_removed(void *opaque)
+{
+    storvsp_enumerate_bus(opaque, "device removed");
 }
 
 /* VMBus device hooks */
@@ -795,13 +842,12 @@ static void storvsp_writable(VMBusChannel *chan)
     storvsp_maybe_resume(q);
 }
 
-static void storvsp_reset(VMBusDevice *vdev)
+/* Forget every request and answer; in the device's context. */
+static void storvsp_reset_queues(void *opaque)
 {
-    StorvspState *s = VMBUS_SCSI(vdev);
+    StorvspState *s = opaque;
     int i;
 
-    /* Ends every request: the SCSI devices purge theirs. */
-    bus_cold_reset(BUS(&s->bus));
     for (i = 0; i < VMBUS_MAX_CHANNELS_PER_DEVICE; i++) {
         storvsp_cancel_requests(s, &s->queues[i]);
         storvsp_drop_answers(&s->queues[i]);
@@ -809,21 +855,56 @@ static void storvsp_reset(VMBusDevice *vdev)
     }
     s->session.init_state = STORVSP_INIT_BEGIN;
     s->session.version = 0;
+}
+
+static void storvsp_reset(VMBusDevice *vdev)
+{
+    StorvspState *s = VMBUS_SCSI(vdev);
+
+    /* Ends every request: the SCSI devices purge theirs. */
+    bus_cold_reset(BUS(&s->bus));
+    vmbus_device_run_in_context(vdev, storvsp_reset_queues, s);
+    qemu_bh_cancel(s->offer_bh);
+    qatomic_set(&s->offer_wanted, 0);
     s->sub_channels = 0;
 }
 
 /* SCSI bus hot-plug: devices added or removed while the guest runs */
 
+static void storvsp_scsi_pre_plug(HotplugHandler *hotplug_dev,
+                                  DeviceState *dev, Error **errp)
+{
+    /* Requests are made and completed in our IOThread, if there is one. */
+    SCSI_DEVICE(dev)->hba_supports_iothread = true;
+}
+
 static void storvsp_scsi_plug(HotplugHandler *hotplug_dev, DeviceState *dev,
                               Error **errp)
 {
-    storvsp_enumerate_bus(VMBUS_SCSI(hotplug_dev), "device added");
+    StorvspState *s = VMBUS_SCSI(hotplug_dev);
+    SCSIDevice *sd = SCSI_DEVICE(dev);
+    AioContext *ctx = VMBUS_DEVICE(s)->ctx;
+
+    if (ctx && sd->conf.blk) {
+        /*
+         * The disk's requests run in the IOThread. A node that another
+         * user keeps in its own context (a block job, a second device)
+         * still works, but is a configuration worth hearing about.
+         */
+        Error *err = NULL;
+
+        if (blk_set_aio_context(sd->conf.blk, ctx, &err) < 0) {
+            warn_report_err_once(err);
+        }
+    }
+    vmbus_device_run_in_context(VMBUS_DEVICE(s), storvsp_enumerate_added, s);
 }
 
 static void storvsp_scsi_unplug(HotplugHandler *hotplug_dev,
                                 DeviceState *dev, Error **errp)
 {
     StorvspState *s = VMBUS_SCSI(hotplug_dev);
+    SCSIDevice *sd = SCSI_DEVICE(dev);
     Error *err = NULL;
 
     /* Its requests in flight are cancelled and answered as aborted. */
@@ -832,7 +913,32 @@ static void storvsp_scsi_unplug(HotplugHandler *hotplug_dev,
         error_propagate(errp, err);
         return;
     }
-    storvsp_enumerate_bus(s, "device removed");
+    if (VMBUS_DEVICE(s)->ctx && sd->conf.blk) {
+        /* Back to the main loop, unless others keep it in the IOThread. */
+        blk_set_aio_context(sd->conf.blk, qemu_get_aio_context(), NULL);
+    }
+    vmbus_device_run_in_context(VMBUS_DEVICE(s), storvsp_enumerate_removed,
+                                s);
+}
+
+/*
+ * The block layer drains one of the disks (snapshot, block job, moving a
+ * node): start no request until it ends, or the drain might never finish.
+ */
+static void storvsp_drained_begin(SCSIBus *bus)
+{
+    StorvspState *s = container_of(bus, StorvspState, bus);
+
+    qatomic_inc(&s->drain_depth);
+}
+
+static void storvsp_drained_end(SCSIBus *bus)
+{
+    StorvspState *s = container_of(bus, StorvspState, bus);
+
+    if (qatomic_fetch_dec(&s->drain_depth) == 1 && s->resume_bh) {
+        qemu_bh_schedule(s->resume_bh);
+    }
 }
 
 static const SCSIBusInfo storvsp_scsi_info = {
@@ -843,6 +949,8 @@ static const SCSIBusInfo storvsp_scsi_info = {
     .get_sg_list = storvsp_scsi_get_sg_list,
     .complete = storvsp_scsi_complete,
     .cancel = storvsp_scsi_cancel,
+    .drained_begin = storvsp_drained_begin,
+    .drained_end = storvsp_drained_end,
 };
 
 /* Realize */
@@ -1024,6 +1132,12 @@ static void storvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
                    VMBUS_MAX_CHANNELS_PER_DEVICE - 1);
         return;
     }
+    if (s->iothread && ide) {
+        /* The IDE device keeps the shared block node in the main loop. */
+        error_setg(errp, "vmbus-ide: iothread is not supported on the IDE "
+                   "accelerator channel");
+        return;
+    }
     /*
      * The largest packet the guest sends for a full-size transfer: one
      * range whose buffer may start anywhere in a page, plus room for a few
@@ -1040,14 +1154,23 @@ static void storvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
         s->queues[i].index = i;
         QSIMPLEQ_INIT(&s->queues[i].answers);
     }
-    s->resume_bh = qemu_bh_new_guarded(storvsp_resume_bh, s,
-                                       &DEVICE(s)->mem_reentrancy_guard);
+    if (s->iothread) {
+        vmbus_device_set_aio_context(vdev,
+                                     iothread_get_aio_context(s->iothread));
+    }
+    s->resume_bh = aio_bh_new_guarded(vdev->ctx ? vdev->ctx :
+                                      qemu_get_aio_context(),
+                                      storvsp_resume_bh, s,
+                                      &DEVICE(s)->mem_reentrancy_guard);
+    s->offer_bh = qemu_bh_new(storvsp_offer_bh, s);
     scsi_bus_init(&s->bus, sizeof(s->bus), DEVICE(s), &storvsp_scsi_info);
     if (ide) {
         /* One fixed disk: nothing to plug on this bus later. */
         if (!storvsp_ide_attach(s, ide, errp)) {
             qemu_bh_delete(s->resume_bh);
             s->resume_bh = NULL;
+            qemu_bh_delete(s->offer_bh);
+            s->offer_bh = NULL;
         }
         return;
     }
@@ -1060,14 +1183,15 @@ static void storvsp_vsp_unrealize(VMBusDevice *vdev)
     StorvspState *s = VMBUS_SCSI(vdev);
     int i;
 
+    vmbus_device_run_in_context(vdev, storvsp_reset_queues, s);
     for (i = 0; i < VMBUS_MAX_CHANNELS_PER_DEVICE; i++) {
-        storvsp_cancel_requests(s, &s->queues[i]);
-        storvsp_drop_answers(&s->queues[i]);
         g_free(s->queues[i].rx_buf);
         s->queues[i].rx_buf = NULL;
     }
     qemu_bh_delete(s->resume_bh);
     s->resume_bh = NULL;
+    qemu_bh_delete(s->offer_bh);
+    s->offer_bh = NULL;
 }
 
 /* Migration: the protocol state. Requests end before the state is saved. */
@@ -1122,6 +1246,8 @@ static const Property storvsp_props[] = {
     DEFINE_PROP_UINT32("max-transfer", StorvspState, max_transfer, 1 * MiB),
     DEFINE_PROP_UINT16("max-sub-channels", StorvspState, max_sub_channels,
                        16),
+    DEFINE_PROP_LINK("iothread", StorvspState, iothread, TYPE_IOTHREAD,
+                     IOThread *),
 };
 
 static void storvsp_class_init(ObjectClass *oc, void *data)
@@ -1140,6 +1266,9 @@ static void storvsp_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "max-sub-channels",
         "most sub-channels the guest may ask for (also at most the VP "
         "count minus one)");
+    object_class_property_set_description(oc, "iothread",
+        "IOThread that serves the channels and runs the disks' I/O, instead "
+        "of the main loop");
     vdc->interface_id = STORVSP_SCSI_INTERFACE_ID;
     vdc->interface_name = "scsi";
     vdc->vsp_realize = storvsp_vsp_realize;
@@ -1150,6 +1279,7 @@ static void storvsp_class_init(ObjectClass *oc, void *data)
     vdc->notify_in_vp = true;
     vdc->writable = storvsp_writable;
     vdc->reset = storvsp_reset;
+    hc->pre_plug = storvsp_scsi_pre_plug;
     hc->plug = storvsp_scsi_plug;
     hc->unplug = storvsp_scsi_unplug;
     storvsp_proto_check_sizes();

@@ -6,11 +6,13 @@
  */
 
 #include "qemu/osdep.h"
+#include "block/aio-wait.h"
 #include "qemu/bitmap.h"
 #include "qemu/iov.h"
 #include "qemu/main-loop.h"
 #include "qemu/rcu.h"
 #include "exec/address-spaces.h"
+#include "system/runstate.h"
 #include "hw/synic/synic.h"
 #include "accel/hvpart/hvpart.h"
 #include "hw/vmbus/vmbus-internal.h"
@@ -29,11 +31,25 @@ uint16_t vmbus_channel_index(VMBusChannel *chan)
 /*
  * Open, or rescinded while open: the guest still drives the rings until it
  * closes the channel (Linux waits for its outstanding requests first).
+ * For the main loop; the rings' users go by vmbus_channel_live().
  */
-static bool vmbus_channel_live(VMBusChannel *chan)
+static bool vmbus_channel_rings_mapped(VMBusChannel *chan)
 {
     return chan->state == VMBUS_CHANNEL_OPEN ||
            (chan->state == VMBUS_CHANNEL_RESCINDED && chan->ring_gpadl);
+}
+
+/*
+ * Whether the rings may be used now. A device served in an IOThread
+ * keeps its own flag, changed only in that thread (while the main loop
+ * waits), so a ring never goes away under it.
+ */
+static bool vmbus_channel_live(VMBusChannel *chan)
+{
+    if (chan->dev->ctx) {
+        return chan->ctx_live;
+    }
+    return vmbus_channel_rings_mapped(chan);
 }
 
 bool vmbus_channel_is_open(VMBusChannel *chan)
@@ -178,10 +194,30 @@ static void vmbus_ring_dirty_out(void *opaque, uint32_t page_index)
 
 /* Signalling */
 
-void vmbus_channel_signal_guest(VMBusChannel *chan)
+static void vmbus_channel_signal_now(VMBusChannel *chan)
 {
     trace_vmbus_signal_guest(chan->relid, chan->target_vp);
     hv_synic_signal_event(chan->target_vp, VMBUS_MESSAGE_SINT, chan->relid);
+}
+
+/* An IOThread's signal: interrupt the guest from the main loop. */
+static void vmbus_channel_signal_bh(void *opaque)
+{
+    VMBusChannel *chan = opaque;
+
+    if (vmbus_channel_rings_mapped(chan)) {
+        vmbus_channel_signal_now(chan);
+    }
+}
+
+void vmbus_channel_signal_guest(VMBusChannel *chan)
+{
+    /* The SynIC needs the BQL, which an IOThread does not take. */
+    if (!bql_locked()) {
+        qemu_bh_schedule(chan->signal_bh);
+        return;
+    }
+    vmbus_channel_signal_now(chan);
 }
 
 static void vmbus_channel_notify_bh(void *opaque)
@@ -189,7 +225,7 @@ static void vmbus_channel_notify_bh(void *opaque)
     VMBusChannel *chan = opaque;
     VMBusDeviceClass *vdc;
 
-    if (!vmbus_channel_live(chan)) {
+    if (!vmbus_channel_live(chan) || chan->dev->ctx_vm_stopped) {
         return;
     }
     vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
@@ -216,14 +252,121 @@ static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
     VMBusChannel *chan = opaque;
 
     trace_vmbus_signal_host(chan->relid, vp_index);
-    if (VMBUS_DEVICE_GET_CLASS(chan->dev)->notify_in_vp) {
+    if (VMBUS_DEVICE_GET_CLASS(chan->dev)->notify_in_vp && !chan->dev->ctx) {
         qemu_bh_cancel(chan->notify_bh);
         vmbus_channel_notify_bh(chan);
         return HV_STATUS_SUCCESS;
     }
-    /* Process outside the VP's exit path; the VP keeps running. */
+    /*
+     * Process outside the VP's exit path (in the main loop, or in the
+     * device's IOThread); the VP keeps running.
+     */
     qemu_bh_schedule(chan->notify_bh);
     return HV_STATUS_SUCCESS;
+}
+
+/* Devices served in an IOThread */
+
+void vmbus_device_run_in_context(VMBusDevice *dev, void (*fn)(void *),
+                                 void *opaque)
+{
+    if (dev->ctx) {
+        aio_wait_bh_oneshot(dev->ctx, fn, opaque);
+    } else {
+        fn(opaque);
+    }
+}
+
+typedef struct VMBusOpenInCtx {
+    VMBusChannel *chan;
+    bool call_open;
+    int ret;
+} VMBusOpenInCtx;
+
+static void vmbus_channel_open_in_ctx(void *opaque)
+{
+    VMBusOpenInCtx *o = opaque;
+    VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(o->chan->dev);
+
+    o->chan->ctx_live = true;
+    if (o->call_open && vdc->open) {
+        o->ret = vdc->open(o->chan);
+        if (o->ret < 0) {
+            o->chan->ctx_live = false;
+        }
+    }
+}
+
+static void vmbus_channel_close_in_ctx(void *opaque)
+{
+    VMBusChannel *chan = opaque;
+    VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
+
+    /* The device still answers what it cancels: into a ring that is gone. */
+    chan->ctx_live = false;
+    if (vdc->close) {
+        vdc->close(chan);
+    }
+}
+
+static void vmbus_device_set_stopped(void *opaque)
+{
+    VMBusDevice *dev = opaque;
+
+    dev->ctx_vm_stopped = true;
+}
+
+static void vmbus_device_set_running(void *opaque)
+{
+    VMBusDevice *dev = opaque;
+
+    dev->ctx_vm_stopped = false;
+}
+
+/*
+ * While the VM is stopped (migration, savevm) the IOThread leaves the rings
+ * alone: no request starts after the block layer was drained, and what
+ * the guest wrote meanwhile waits for the run.
+ */
+static void vmbus_device_vm_state(void *opaque, bool running, RunState state)
+{
+    VMBusDevice *dev = opaque;
+    int i;
+
+    vmbus_device_run_in_context(dev, running ? vmbus_device_set_running :
+                                vmbus_device_set_stopped, dev);
+    if (running) {
+        for (i = 0; i < dev->num_channels; i++) {
+            qemu_bh_schedule(dev->channels[i]->notify_bh);
+        }
+    }
+}
+
+void vmbus_device_set_aio_context(VMBusDevice *dev, AioContext *ctx)
+{
+    int i;
+
+    assert(!dev->ctx && ctx);
+    dev->ctx = ctx;
+    dev->ctx_vm_stopped = !runstate_is_running();
+    dev->ctx_vmstate_entry =
+        qemu_add_vm_change_state_handler(vmbus_device_vm_state, dev);
+    /* Channels made so far (the primary) move their bottom half over. */
+    for (i = 0; i < dev->num_channels; i++) {
+        VMBusChannel *chan = dev->channels[i];
+
+        assert(!vmbus_channel_rings_mapped(chan));
+        qemu_bh_delete(chan->notify_bh);
+        chan->notify_bh = aio_bh_new(ctx, vmbus_channel_notify_bh, chan);
+    }
+}
+
+void vmbus_device_drop_aio_context(VMBusDevice *dev)
+{
+    if (dev->ctx_vmstate_entry) {
+        qemu_del_vm_change_state_handler(dev->ctx_vmstate_entry);
+        dev->ctx_vmstate_entry = NULL;
+    }
 }
 
 /* Open and close */
@@ -276,6 +419,14 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
     }
     chan->state = VMBUS_CHANNEL_OPEN;
     chan->want_writable = false;
+    if (chan->dev->ctx) {
+        VMBusOpenInCtx o = { .chan = chan, .call_open = !restoring };
+
+        vmbus_device_run_in_context(chan->dev, vmbus_channel_open_in_ctx, &o);
+        ret = o.ret;
+    } else {
+        ret = restoring || !vdc->open ? 0 : vdc->open(chan);
+    }
     if (restoring) {
         /*
          * An incoming migration: the device's state comes with its own
@@ -284,7 +435,7 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
          */
         return 0;
     }
-    if (vdc->open && vdc->open(chan) < 0) {
+    if (ret < 0) {
         *why = "the device refused the open";
         chan->state = VMBUS_CHANNEL_OFFERED;
         hv_synic_del_event_connection(conn_id);
@@ -308,15 +459,18 @@ void vmbus_channel_close(VMBusChannel *chan)
 {
     VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
 
-    if (chan->state != VMBUS_CHANNEL_OPEN &&
-        !(chan->state == VMBUS_CHANNEL_RESCINDED && chan->ring_gpadl)) {
+    if (!vmbus_channel_rings_mapped(chan)) {
         return;
     }
-    if (vdc->close) {
+    if (chan->dev->ctx) {
+        vmbus_device_run_in_context(chan->dev, vmbus_channel_close_in_ctx,
+                                    chan);
+    } else if (vdc->close) {
         vdc->close(chan);
     }
     hv_synic_del_event_connection(VMBUS_CHANNEL_CONN_ID_BASE + chan->relid);
     qemu_bh_cancel(chan->notify_bh);
+    qemu_bh_cancel(chan->signal_bh);
     vmbus_ring_cleanup(&chan->in_ring);
     vmbus_ring_cleanup(&chan->out_ring);
     vmbus_pages_unmap(&chan->map);
@@ -475,7 +629,9 @@ static VMBusChannel *vmbus_channel_create(VMBusBridge *br, VMBusDevice *dev,
     chan->index = index;
     chan->relid = relid;
     chan->state = VMBUS_CHANNEL_UNOFFERED;
-    chan->notify_bh = qemu_bh_new(vmbus_channel_notify_bh, chan);
+    chan->notify_bh = aio_bh_new(dev->ctx ? dev->ctx : qemu_get_aio_context(),
+                                 vmbus_channel_notify_bh, chan);
+    chan->signal_bh = qemu_bh_new(vmbus_channel_signal_bh, chan);
     QTAILQ_INSERT_TAIL(&br->channels, chan, link);
     return chan;
 }
@@ -529,6 +685,7 @@ void vmbus_channel_free(VMBusChannel *chan)
 
     vmbus_channel_close(chan);
     qemu_bh_delete(chan->notify_bh);
+    qemu_bh_delete(chan->signal_bh);
     QTAILQ_REMOVE(&br->channels, chan, link);
     clear_bit(chan->relid, br->relids);
     g_free(chan);

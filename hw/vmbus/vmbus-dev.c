@@ -80,6 +80,7 @@ static void vmbus_device_realize(DeviceState *dev, Error **errp)
         if (err) {
             error_propagate(errp, err);
             vmbus_channel_free(chan);
+            vmbus_device_drop_aio_context(vdev);
             vdev->channels[0] = NULL;
             vdev->num_channels = 0;
             return;
@@ -102,6 +103,7 @@ static void vmbus_device_unrealize(DeviceState *dev)
     if (vdc->vsp_unrealize) {
         vdc->vsp_unrealize(vdev);
     }
+    vmbus_device_drop_aio_context(vdev);
 }
 
 int vmbus_device_offer_subchannels(VMBusDevice *vdev, int count)

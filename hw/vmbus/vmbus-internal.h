@@ -65,7 +65,12 @@ struct VMBusChannel {
     VMBusRing in_ring;              /* guest -> host */
     VMBusRing out_ring;             /* host -> guest */
     bool want_writable;
+    /* runs notify and writable: in the device's context */
     QEMUBH *notify_bh;
+    /* devices with an IOThread: interrupts the guest from the main loop */
+    QEMUBH *signal_bh;
+    /* devices with an IOThread: the rings may be used (owned by ctx) */
+    bool ctx_live;
     QTAILQ_ENTRY(VMBusChannel) link;
 };
 
@@ -135,6 +140,7 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
                        bool restoring, const char **why);
 void vmbus_channel_close(VMBusChannel *chan);
 void vmbus_channel_signal_guest(VMBusChannel *chan);
+void vmbus_device_drop_aio_context(VMBusDevice *dev);
 
 /* vmbus-dev.c */
 void vmbus_device_channel_released(VMBusChannel *chan);

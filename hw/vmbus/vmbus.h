@@ -8,7 +8,8 @@
  * open/close/notify hooks. Devices never touch the ring layout: they send
  * and receive packets through the functions below.
  *
- * All of it runs with the BQL held.
+ * All of it runs with the BQL held, unless the device serves its channels
+ * in an IOThread (vmbus_device_set_aio_context()).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,6 +17,7 @@
 #ifndef HW_VMBUS_VMBUS_H
 #define HW_VMBUS_VMBUS_H
 
+#include "block/aio.h"
 #include "exec/hwaddr.h"
 #include "exec/memattrs.h"
 #include "hw/qdev-core.h"
@@ -83,7 +85,33 @@ struct VMBusDevice {
     /* Sub-channels the driver asked for since it opened the primary */
     uint16_t subchannels_wanted;
     VMBusChannel *channels[VMBUS_MAX_CHANNELS_PER_DEVICE];
+    /* An IOThread's context serving the channels, or NULL: the main loop */
+    AioContext *ctx;
+    /* owned by ctx: the VM is stopped, so the rings are left alone */
+    bool ctx_vm_stopped;
+    VMChangeStateEntry *ctx_vmstate_entry;
 };
+
+/*
+ * Serve the device's channels in @ctx (an IOThread's AioContext) instead of
+ * the main loop. Call from vsp_realize. Then:
+ * - notify and writable run in a bottom half of @ctx (notify_in_vp is not
+ *   used), and neither runs while the VM is stopped;
+ * - open and close run in @ctx while the main loop waits for them, holding
+ *   the BQL: these hooks must not take the BQL either;
+ * - vmbus_channel_send() and vmbus_channel_recv() are for @ctx only; the
+ *   guest is interrupted from the main loop;
+ * - anything else that needs the BQL (offering sub-channels, vsp_realize,
+ *   vsp_unrealize, reset) is the device's to move between the threads,
+ *   with vmbus_device_run_in_context() and main-loop bottom halves.
+ */
+void vmbus_device_set_aio_context(VMBusDevice *dev, AioContext *ctx);
+/*
+ * Run @fn(@opaque) in the device's context and wait for it to finish; in
+ * the main loop with the BQL. Without a context, @fn just runs.
+ */
+void vmbus_device_run_in_context(VMBusDevice *dev, void (*fn)(void *),
+                                 void *opaque);
 
 /*
  * Make @count sub-channels of @dev offered to the guest (sub-channel indices

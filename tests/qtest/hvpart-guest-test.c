@@ -1154,6 +1154,8 @@ static void reload_round(HvGuest *g, guint *pos, int round, int *net,
  * Closing a primary channel rescinds its sub-channels, as on Hyper-V: a
  * reloaded driver gets fresh ones and uses as many channels as the first
  * time (before, the guest kept the stale sub-channels and ran on one).
+ * The SCSI controller is served by an IOThread: its channels open and
+ * close there, and its sub-channels are offered from the main loop.
  */
 static void test_driver_reload(void)
 {
@@ -1168,7 +1170,8 @@ static void test_driver_reload(void)
     g = hvguest_start("hvpart", GUEST_MACHINE
                       " -netdev user,id=n0 -device vmbus-net,id=nic,netdev=n0"
                       " -blockdev null-co,node-name=d0,size=67108864"
-                      " -device vmbus-scsi,id=hba"
+                      " -object iothread,id=io0"
+                      " -device vmbus-scsi,id=hba,iothread=io0"
                       " -device scsi-hd,drive=d0,bus=hba.0",
                       HVGUEST_CMDLINE_BASE " hvtest.mods=hv_vmbus,sd_mod"
                       " hvtest.script=reload");

@@ -3,7 +3,9 @@
  * (Debian 12's 6.1 kernel, hv_storvsc) under -accel hvpart.
  *
  * /hvpart/storage/disks: two controllers with disks, a CD-ROM and small
- * LUNs at chosen addresses. hv_storvsc binds both; every device shows up
+ * LUNs at chosen addresses; the first controller, which carries the image
+ * formats, is served by an IOThread (iothread=), the second by the main
+ * loop. hv_storvsc binds both; every device shows up
  * at the expected C:T:L below its own controller's SCSI host. On the disks
  * of each image format qemu-img makes (raw, fixed and dynamic VHD, VHDX,
  * differencing VHD), the guest writes pseudo-random data to the raw disk,
@@ -30,8 +32,9 @@
  * the test fails.
  *
  * /hvpart/storage/hotplug: device_add and device_del of disks on a running
- * guest, and of a whole controller (after its disks), make the guest see
- * the devices appear and disappear.
+ * guest, and of a whole controller (after its disks; one served by an
+ * IOThread made with object-add), make the guest see the devices appear
+ * and disappear.
  *
  * Environment: as for every hvpart qtest (see hvpart-guest-util.h), plus
  * QTEST_QEMU_IMG (default: qemu-img next to QTEST_QEMU_BINARY; without it
@@ -451,7 +454,9 @@ static void test_storage_disks(void)
         g_test_message("no qemu-img: only raw images are tested");
     }
 
-    g_string_append(args, " -device vmbus-scsi,id=scsi0,instance-id=" CTRL_A
+    g_string_append(args, " -object iothread,id=io0"
+                          " -device vmbus-scsi,id=scsi0,iothread=io0,"
+                          "instance-id=" CTRL_A
                           " -device vmbus-scsi,id=scsi1,instance-id=" CTRL_B);
     for (i = 0; i < ARRAY_SIZE(storage_disks); i++) {
         TestDisk *d = &storage_disks[i];
@@ -752,9 +757,15 @@ static void test_storage_hotplug(void)
     qtest_qmp_device_del(qts, "disk0");
     expect_removed(g, &pos, host_a, 0);
 
-    /* A controller with a disk comes: a new VMBus offer. */
+    /*
+     * A controller with a disk comes: a new VMBus offer. It is served by
+     * an IOThread, into whose context the disk's node moves.
+     */
+    qtest_qmp_assert_success(qts,
+        "{'execute': 'object-add', 'arguments': {"
+        " 'qom-type': 'iothread', 'id': 'io1' } }");
     qtest_qmp_device_add(qts, "vmbus-scsi", "scsi1",
-                         "{'instance-id': '" CTRL_B "'}");
+                         "{'instance-id': '" CTRL_B "', 'iothread': 'io1'}");
     add_null_node(qts, "n3");
     qtest_qmp_device_add(qts, "scsi-hd", "disk3",
                          "{'bus': 'scsi1.0', 'lun': 3, 'drive': 'n3'}");
