@@ -173,7 +173,26 @@ struct StorvspState {
     int drain_depth;
     StorvspQueue queues[VMBUS_MAX_CHANNELS_PER_DEVICE];
     QTAILQ_HEAD(, StorvspRequest) requests;
+
+    /* migration: the answers waiting for ring space, as records */
+    struct {
+        uint32_t nanswers;
+        uint8_t *answers;               /* nanswers StorvspMigAnswer */
+    } mig;
 };
+
+/* One waiting answer in the migration stream (little-endian) */
+typedef struct QEMU_PACKED StorvspMigAnswer {
+    uint16_t queue;
+    uint16_t type;
+    uint32_t len;
+    uint64_t trans_id;
+    StorvspPacket packet;
+} StorvspMigAnswer;
+
+/* Answers a stream may carry: as many as requests may be in flight */
+#define STORVSP_MIG_ANSWERS_MAX \
+    (VMBUS_MAX_CHANNELS_PER_DEVICE * (STORVSP_MAX_INFLIGHT + 8))
 
 static void storvsp_process(StorvspQueue *q);
 
@@ -815,9 +834,17 @@ static void storvsp_close(VMBusChannel *chan)
     }
 }
 
+static void storvsp_writable(VMBusChannel *chan);
+
 static void storvsp_notify(VMBusChannel *chan)
 {
-    storvsp_process(storvsp_queue(chan));
+    StorvspQueue *q = storvsp_queue(chan);
+
+    if (q->nanswers) {
+        /* Answers wait (for room, or since a migration): send them first. */
+        storvsp_writable(chan);
+    }
+    storvsp_process(q);
 }
 
 /* The guest made room in a host-to-guest ring: send what waits. */
@@ -1194,44 +1221,180 @@ static void storvsp_vsp_unrealize(VMBusDevice *vdev)
     s->offer_bh = NULL;
 }
 
-/* Migration: the protocol state. Requests end before the state is saved. */
+/*
+ * Migration: the protocol state and the answers that wait for ring space.
+ * The VM is stopped and the block layer drained before the state is saved,
+ * so SCSI requests have ended (a request held for a retry after an I/O
+ * error, rerror/werror=stop, is not migrated).
+ */
 
 static int storvsp_pre_save(void *opaque)
 {
     StorvspState *s = opaque;
+    StorvspMigAnswer *m;
+    uint32_t n = 0;
     int i;
 
-    for (i = 0; i < VMBUS_MAX_CHANNELS_PER_DEVICE; i++) {
-        if (s->queues[i].nanswers) {
-            error_report("vmbus-scsi: answers still wait for ring space");
-            return -EBUSY;
-        }
-    }
     if (!QTAILQ_EMPTY(&s->requests)) {
-        error_report("vmbus-scsi: SCSI requests still in flight");
+        error_report("vmbus-scsi: SCSI requests still in flight (held for "
+                     "a retry after an I/O error?)");
         return -EBUSY;
     }
+    for (i = 0; i < VMBUS_MAX_CHANNELS_PER_DEVICE; i++) {
+        n += s->queues[i].nanswers;
+    }
+    g_free(s->mig.answers);
+    s->mig.answers = NULL;
+    s->mig.nanswers = n;
+    if (!n) {
+        return 0;
+    }
+    s->mig.answers = g_malloc0(n * sizeof(StorvspMigAnswer));
+    m = (StorvspMigAnswer *)s->mig.answers;
+    for (i = 0; i < VMBUS_MAX_CHANNELS_PER_DEVICE; i++) {
+        StorvspAnswer *a;
+
+        QSIMPLEQ_FOREACH(a, &s->queues[i].answers, link) {
+            m->queue = cpu_to_le16(i);
+            m->type = cpu_to_le16(a->type);
+            m->len = cpu_to_le32(a->len);
+            m->trans_id = cpu_to_le64(a->trans_id);
+            m->packet = a->packet;
+            m++;
+        }
+    }
     return 0;
+}
+
+static int storvsp_post_save(void *opaque)
+{
+    StorvspState *s = opaque;
+
+    g_free(s->mig.answers);
+    s->mig.answers = NULL;
+    s->mig.nanswers = 0;
+    return 0;
+}
+
+static bool storvsp_answers_needed(void *opaque)
+{
+    StorvspState *s = opaque;
+
+    return s->mig.nanswers != 0;
+}
+
+static bool storvsp_answers_count_ok(void *opaque, int version_id)
+{
+    StorvspState *s = opaque;
+
+    return s->mig.nanswers <= STORVSP_MIG_ANSWERS_MAX;
+}
+
+/* Queue the answers of the stream again, each checked. */
+static int storvsp_load_answers(StorvspState *s)
+{
+    const StorvspMigAnswer *m = (const StorvspMigAnswer *)s->mig.answers;
+    uint32_t i;
+
+    for (i = 0; i < s->mig.nanswers; i++, m++) {
+        uint16_t index = le16_to_cpu(m->queue);
+        uint16_t type = le16_to_cpu(m->type);
+        uint32_t len = le32_to_cpu(m->len);
+        StorvspQueue *q;
+        StorvspAnswer *a;
+
+        if (index >= VMBUS_DEVICE(s)->num_channels ||
+            !s->queues[index].open ||
+            (type != VMBUS_PKT_COMP && type != VMBUS_PKT_INBAND) ||
+            len > STORVSP_PACKET_SIZE) {
+            error_report("vmbus-scsi: bad waiting answer %u in the "
+                         "migration stream", i);
+            return -EINVAL;
+        }
+        q = &s->queues[index];
+        a = g_new(StorvspAnswer, 1);
+        a->type = type;
+        a->trans_id = le64_to_cpu(m->trans_id);
+        a->len = len;
+        a->packet = m->packet;
+        QSIMPLEQ_INSERT_TAIL(&q->answers, a, link);
+        q->nanswers++;
+    }
+    return 0;
+}
+
+/*
+ * The channels the guest had open are open again (the VMBus server's state
+ * comes first, and reopens them without calling the open hook): serve
+ * them. In the device's context; the VM is not running yet.
+ */
+static void storvsp_attach_queues(void *opaque)
+{
+    StorvspState *s = opaque;
+    VMBusDevice *vdev = VMBUS_DEVICE(s);
+    int i;
+
+    for (i = 0; i < vdev->num_channels; i++) {
+        VMBusChannel *chan = vdev->channels[i];
+        StorvspQueue *q = &s->queues[i];
+
+        q->chan = chan;
+        q->open = vmbus_channel_is_open(chan);
+        q->stalled = false;
+        storvsp_drop_answers(q);
+        if (q->open && !q->rx_buf) {
+            q->rx_buf = g_malloc(s->rx_buf_len);
+        }
+    }
 }
 
 static int storvsp_post_load(void *opaque, int version_id)
 {
     StorvspState *s = opaque;
     StorvspSession *ss = &s->session;
+    int ret;
 
     if (ss->init_state > STORVSP_INIT_READY ||
         (ss->version && !storvsp_version_supported(ss->version)) ||
         (ss->init_state >= STORVSP_INIT_END && !ss->version)) {
         return -EINVAL;
     }
-    return 0;
+    vmbus_device_run_in_context(VMBUS_DEVICE(s), storvsp_attach_queues, s);
+    ret = storvsp_load_answers(s);
+    g_free(s->mig.answers);
+    s->mig.answers = NULL;
+    s->mig.nanswers = 0;
+    return ret;
 }
+
+static const VMStateDescription vmstate_storvsp_answers = {
+    .name = TYPE_VMBUS_SCSI "/answers",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = storvsp_answers_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(mig.nanswers, StorvspState),
+        VMSTATE_VALIDATE("vmbus-scsi answers", storvsp_answers_count_ok),
+        /* VMSTATE_VBUFFER_MULTIPLY, allocated on load */
+        {
+            .name = "mig.answers",
+            .size_offset = vmstate_offset_value(StorvspState, mig.nanswers,
+                                                uint32_t),
+            .size = sizeof(StorvspMigAnswer),
+            .info = &vmstate_info_buffer,
+            .flags = VMS_VBUFFER | VMS_POINTER | VMS_MULTIPLY | VMS_ALLOC,
+            .offset = offsetof(StorvspState, mig.answers),
+        },
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const VMStateDescription vmstate_storvsp = {
     .name = TYPE_VMBUS_SCSI,
     .version_id = 1,
     .minimum_version_id = 1,
     .pre_save = storvsp_pre_save,
+    .post_save = storvsp_post_save,
     .post_load = storvsp_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(session.init_state, StorvspState),
@@ -1239,6 +1402,10 @@ static const VMStateDescription vmstate_storvsp = {
         VMSTATE_UINT16(sub_channels, StorvspState),
         VMSTATE_UINT32(next_tag, StorvspState),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_storvsp_answers,
+        NULL
     },
 };
 

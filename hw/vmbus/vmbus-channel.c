@@ -225,7 +225,7 @@ static void vmbus_channel_notify_bh(void *opaque)
     VMBusChannel *chan = opaque;
     VMBusDeviceClass *vdc;
 
-    if (!vmbus_channel_live(chan) || chan->dev->ctx_vm_stopped) {
+    if (!vmbus_channel_live(chan) || chan->dev->vm_stopped) {
         return;
     }
     vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
@@ -313,20 +313,21 @@ static void vmbus_device_set_stopped(void *opaque)
 {
     VMBusDevice *dev = opaque;
 
-    dev->ctx_vm_stopped = true;
+    dev->vm_stopped = true;
 }
 
 static void vmbus_device_set_running(void *opaque)
 {
     VMBusDevice *dev = opaque;
 
-    dev->ctx_vm_stopped = false;
+    dev->vm_stopped = false;
 }
 
 /*
- * While the VM is stopped (migration, savevm) the IOThread leaves the rings
- * alone: no request starts after the block layer was drained, and what
- * the guest wrote meanwhile waits for the run.
+ * While the VM is stopped (migration, savevm) the rings are left alone: no
+ * request starts after the block layer was drained, nothing is written to
+ * guest memory that migration may have sent already, and what the guest
+ * wrote meanwhile waits for the run.
  */
 static void vmbus_device_vm_state(void *opaque, bool running, RunState state)
 {
@@ -342,15 +343,27 @@ static void vmbus_device_vm_state(void *opaque, bool running, RunState state)
     }
 }
 
+void vmbus_device_watch_vm_state(VMBusDevice *dev)
+{
+    dev->vm_stopped = !runstate_is_running();
+    dev->vmstate_entry =
+        qemu_add_vm_change_state_handler(vmbus_device_vm_state, dev);
+}
+
+void vmbus_device_unwatch_vm_state(VMBusDevice *dev)
+{
+    if (dev->vmstate_entry) {
+        qemu_del_vm_change_state_handler(dev->vmstate_entry);
+        dev->vmstate_entry = NULL;
+    }
+}
+
 void vmbus_device_set_aio_context(VMBusDevice *dev, AioContext *ctx)
 {
     int i;
 
     assert(!dev->ctx && ctx);
     dev->ctx = ctx;
-    dev->ctx_vm_stopped = !runstate_is_running();
-    dev->ctx_vmstate_entry =
-        qemu_add_vm_change_state_handler(vmbus_device_vm_state, dev);
     /* Channels made so far (the primary) move their bottom half over. */
     for (i = 0; i < dev->num_channels; i++) {
         VMBusChannel *chan = dev->channels[i];
@@ -358,14 +371,6 @@ void vmbus_device_set_aio_context(VMBusDevice *dev, AioContext *ctx)
         assert(!vmbus_channel_rings_mapped(chan));
         qemu_bh_delete(chan->notify_bh);
         chan->notify_bh = aio_bh_new(ctx, vmbus_channel_notify_bh, chan);
-    }
-}
-
-void vmbus_device_drop_aio_context(VMBusDevice *dev)
-{
-    if (dev->ctx_vmstate_entry) {
-        qemu_del_vm_change_state_handler(dev->ctx_vmstate_entry);
-        dev->ctx_vmstate_entry = NULL;
     }
 }
 
@@ -552,6 +557,9 @@ int vmbus_channel_recv(VMBusChannel *chan, uint8_t *buf, uint32_t buflen,
 
     if (!vmbus_channel_live(chan)) {
         return -EPIPE;
+    }
+    if (chan->dev->vm_stopped) {
+        return 0;
     }
     vmbus_ring_mask_interrupts(&chan->in_ring);
     for (;;) {

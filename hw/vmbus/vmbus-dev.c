@@ -75,12 +75,13 @@ static void vmbus_device_realize(DeviceState *dev, Error **errp)
     }
     vdev->channels[0] = chan;
     vdev->num_channels = 1;
+    vmbus_device_watch_vm_state(vdev);
     if (vdc->vsp_realize) {
         vdc->vsp_realize(vdev, &err);
         if (err) {
             error_propagate(errp, err);
             vmbus_channel_free(chan);
-            vmbus_device_drop_aio_context(vdev);
+            vmbus_device_unwatch_vm_state(vdev);
             vdev->channels[0] = NULL;
             vdev->num_channels = 0;
             return;
@@ -103,7 +104,7 @@ static void vmbus_device_unrealize(DeviceState *dev)
     if (vdc->vsp_unrealize) {
         vdc->vsp_unrealize(vdev);
     }
-    vmbus_device_drop_aio_context(vdev);
+    vmbus_device_unwatch_vm_state(vdev);
 }
 
 int vmbus_device_offer_subchannels(VMBusDevice *vdev, int count)

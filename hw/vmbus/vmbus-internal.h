@@ -140,7 +140,8 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
                        bool restoring, const char **why);
 void vmbus_channel_close(VMBusChannel *chan);
 void vmbus_channel_signal_guest(VMBusChannel *chan);
-void vmbus_device_drop_aio_context(VMBusDevice *dev);
+void vmbus_device_watch_vm_state(VMBusDevice *dev);
+void vmbus_device_unwatch_vm_state(VMBusDevice *dev);
 
 /* vmbus-dev.c */
 void vmbus_device_channel_released(VMBusChannel *chan);

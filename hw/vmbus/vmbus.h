@@ -87,16 +87,16 @@ struct VMBusDevice {
     VMBusChannel *channels[VMBUS_MAX_CHANNELS_PER_DEVICE];
     /* An IOThread's context serving the channels, or NULL: the main loop */
     AioContext *ctx;
-    /* owned by ctx: the VM is stopped, so the rings are left alone */
-    bool ctx_vm_stopped;
-    VMChangeStateEntry *ctx_vmstate_entry;
+    /* the VM is stopped: the rings are left alone (owned by ctx, if any) */
+    bool vm_stopped;
+    VMChangeStateEntry *vmstate_entry;
 };
 
 /*
  * Serve the device's channels in @ctx (an IOThread's AioContext) instead of
  * the main loop. Call from vsp_realize. Then:
  * - notify and writable run in a bottom half of @ctx (notify_in_vp is not
- *   used), and neither runs while the VM is stopped;
+ *   used);
  * - open and close run in @ctx while the main loop waits for them, holding
  *   the BQL: these hooks must not take the BQL either;
  * - vmbus_channel_send() and vmbus_channel_recv() are for @ctx only; the
@@ -143,7 +143,9 @@ int vmbus_channel_send_completion(VMBusChannel *chan, uint64_t trans_id,
                                   const void *buf, uint32_t len);
 
 /*
- * Receive: call from the notify hook. Each packet is copied out of the ring
+ * Receive: call from the notify hook. While the VM is stopped nothing is
+ * read (0 is returned): what the guest left waits for the VM to run, when
+ * notify is called for every channel. Each packet is copied out of the ring
  * into @buf (so the guest cannot change it while the VSP reads it) and handed
  * to @fn with its descriptor. Packets larger than @buflen are dropped with a
  * trace event. Processing stops early when @fn returns false (the packet is

@@ -4,14 +4,19 @@
 # make bench, storage (issue 3): fio in the guest (tests/guest/scripts/
 # fio-bench.sh: O_DIRECT, libaio) on one disk behind each of
 #   storvsc     -device vmbus-scsi + scsi-hd      (hv_storvsc)
+#   storvsc-io  the same, vmbus-scsi,iothread=   (served by an IOThread)
 #   virtio-blk  -device virtio-blk-pci            (virtio_blk)
+#   virtio-io   the same, virtio-blk-pci,iothread=
 #   ide         the pc machine's PIIX3 IDE + ide-hd (ata_piix)
 # with the same host image (a raw file, cache=none, aio=threads), the same
 # machine (pc, 1 GiB, 2 vCPUs) and -accel hvpart. The three devices take
 # turns in every round, so that drift of the (shared, noisy) host hits all
 # alike. Rows: sequential 1 MiB write and read (MB/s, QD8), 4 KiB random
 # read IOPS at QD1 and QD32; medians over the rounds and the ratios
-# storvsc/virtio-blk (target >= 1.0) and storvsc/IDE.
+# storvsc/virtio-blk (target >= 1.0; with IOThreads: storvsc-io/virtio-io)
+# and storvsc/IDE.
+#   BENCH_STORAGE_DEVS="storvsc storvsc-io virtio-blk virtio-io ide" (the
+#   default) picks and orders the devices;
 #   BENCH_RUNS=N (default 3) rounds; BENCH_FIO_RUNTIME=S (default 10) s per
 #   fio job; BENCH_STORAGE_INITRD=FILE: the initramfs with fio (default
 #   build/guest/initramfs-bench.cpio.gz).
@@ -27,6 +32,7 @@ runs="${BENCH_RUNS:-3}"
 runtime="${BENCH_FIO_RUNTIME:-10}"
 initrd="${BENCH_STORAGE_INITRD:-$guest/initramfs-bench.cpio.gz}"
 image_mb=512
+devs="${BENCH_STORAGE_DEVS:-storvsc storvsc-io virtio-blk virtio-io ide}"
 mkdir -p "$out"
 
 # Run a private copy of QEMU: the shared build tree may relink it meanwhile.
@@ -47,20 +53,26 @@ if [ ! -f "$image" ] || [ "$(stat -c %s "$image")" != $((image_mb << 20)) ]; the
 fi
 drive="-drive if=none,id=d0,file=$image,format=raw,cache=none,aio=threads"
 
+iothread="-object iothread,id=io0"
 dev_args() {
     case $1 in
     storvsc)
         echo "$drive -device vmbus-scsi,id=scsi0 -device scsi-hd,bus=scsi0.0,drive=d0"
         ;;
+    storvsc-io)
+        echo "$drive $iothread -device vmbus-scsi,id=scsi0,iothread=io0 -device scsi-hd,bus=scsi0.0,drive=d0"
+        ;;
     virtio-blk) echo "$drive -device virtio-blk-pci,drive=d0" ;;
+    virtio-io) echo "$drive $iothread -device virtio-blk-pci,drive=d0,iothread=io0" ;;
     ide) echo "$drive -device ide-hd,bus=ide.0,unit=0,drive=d0" ;;
+    *) echo "bench-storage: unknown device $1" >&2; return 1 ;;
     esac
 }
 
 dev_mods() {
     case $1 in
-    storvsc) echo "hv_vmbus,hv_storvsc,sd_mod" ;;
-    virtio-blk) echo "virtio_pci,virtio_blk" ;;
+    storvsc*) echo "hv_vmbus,hv_storvsc,sd_mod" ;;
+    virtio*) echo "virtio_pci,virtio_blk" ;;
     ide) echo "ata_piix,sd_mod" ;;
     esac
 }
@@ -110,11 +122,8 @@ median() {
 failed=0
 for round in $(seq "$runs"); do
     # Rotate the order from round to round as well.
-    case $((round % 3)) in
-    1) order="storvsc virtio-blk ide" ;;
-    2) order="virtio-blk ide storvsc" ;;
-    0) order="ide storvsc virtio-blk" ;;
-    esac
+    order=$(echo "$devs" | awk -v r="$round" '{
+        for (i = 0; i < NF; i++) printf "%s ", $((i + r - 1) % NF + 1) }')
     for dev in $order; do
         one_run "$dev" "$round" || failed=1
     done
@@ -123,8 +132,9 @@ done
 {
     echo "storage benchmark: fio in the guest, -accel hvpart, pc machine," \
          "raw image cache=none, $runs round(s), ${runtime} s per job (medians)"
-    printf '%-24s %10s %10s %10s %9s %9s\n' "" storvsc virtio-blk ide \
-        "st/virtio" "st/ide"
+    printf '%-24s' ""
+    for dev in $devs; do printf ' %10s' "$dev"; done
+    printf ' %9s %9s %9s\n' "st/virtio" "io/io" "st/ide"
     for job in seqwrite seqread randread-qd1 randread-qd32; do
         case $job in
         seqwrite) name="seq write 1M MB/s"; col=4 ;;
@@ -132,19 +142,22 @@ done
         randread-qd1) name="rand read 4K QD1 IOPS"; col=5 ;;
         randread-qd32) name="rand read 4K QD32 IOPS"; col=5 ;;
         esac
-        for dev in storvsc virtio-blk ide; do
-            awk -v d="$dev" -v j="$job" -v c="$col" \
+        printf '%-24s' "$name"
+        declare -A m=()
+        for dev in $devs; do
+            m[$dev]=$(awk -v d="$dev" -v j="$job" -v c="$col" \
                 '$1 == d && $3 == j { print $c }' "$out/storage-raw.txt" |
-                median > "$out/.median-$dev"
+                median)
+            printf ' %10.1f' "${m[$dev]}"
         done
-        s=$(cat "$out/.median-storvsc")
-        v=$(cat "$out/.median-virtio-blk")
-        i=$(cat "$out/.median-ide")
-        awk -v n="$name" -v s="$s" -v v="$v" -v i="$i" 'BEGIN {
-            printf "%-24s %10.1f %10.1f %10.1f %9s %9s\n", n, s, v, i,
-                (v > 0 ? sprintf("%.2f", s / v) : "-"),
-                (i > 0 ? sprintf("%.2f", s / i) : "-") }'
+        # ratio A B: A / B, or "-" without both
+        ratio() {
+            awk -v a="${m[$1]:-0}" -v b="${m[$2]:-0}" 'BEGIN {
+                if (a > 0 && b > 0) printf "%.2f", a / b; else printf "-" }'
+        }
+        printf ' %9s %9s %9s\n' "$(ratio storvsc virtio-blk)" \
+            "$(ratio storvsc-io virtio-io)" "$(ratio storvsc ide)"
+        unset m
     done
-    rm -f "$out"/.median-*
 } | tee "$out/storage.txt"
 exit $failed

@@ -31,6 +31,11 @@
  * clear itself when its last user closes it, so it goes away even when
  * the test fails.
  *
+ * /hvpart/storage/migrate: live migration while the guest writes to a disk
+ * of a controller served by an IOThread; both QEMUs open the same image
+ * file (shared storage). The writes go on on the destination, the guest
+ * reads back what it wrote, and the image holds the same sha256.
+ *
  * /hvpart/storage/hotplug: device_add and device_del of disks on a running
  * guest, and of a whole controller (after its disks; one served by an
  * IOThread made with object-add), make the guest see the devices appear
@@ -981,11 +986,120 @@ static void test_storage_passthrough(void)
     rmdir(dir);
 }
 
+/* /hvpart/storage/migrate */
+
+#define MIG_MB 96
+
+static HvGuest *start_mig_guest(const char *image, bool incoming)
+{
+    g_autofree char *args = NULL;
+
+    args = g_strdup_printf(GUEST_MACHINE
+                           " -object iothread,id=io0"
+                           " -device vmbus-scsi,id=scsi0,iothread=io0,"
+                           "instance-id=" CTRL_A
+                           " -drive if=none,id=d0,file=%s,format=raw"
+                           " -device scsi-hd,bus=scsi0.0,lun=0,drive=d0%s",
+                           image, incoming ? " -incoming defer" : "");
+    return hvguest_start("hvpart", args,
+                         HVGUEST_CMDLINE_BASE " " GUEST_MODS
+                         " hvtest.script=storage-migrate"
+                         " hvtest.storage.mb=" stringify(MIG_MB));
+}
+
+/*
+ * Live migration while the guest writes to a disk of a controller served
+ * by an IOThread (both QEMUs open the same image file, as with shared
+ * storage): the writes go on on the destination, the guest reads back
+ * what it wrote, and the image holds it after the destination quits.
+ */
+static void test_storage_migrate(void)
+{
+    static const char *const devices[] = { "vmbus-scsi", "scsi-hd", NULL };
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = NULL, *image = NULL, *sha = NULL, *mb = NULL;
+    g_autofree char *sock = NULL, *uri = NULL, *host_sha = NULL;
+    g_autofree char *written = NULL, *read = NULL, *before = NULL;
+    g_autoptr(GPtrArray) progress = NULL;
+    const HvGuestLine *line;
+    guint spos = 0, dpos = 0;
+    HvGuest *src, *dst;
+    int fd;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    dir = g_dir_make_tmp("hvpart-storage-mig-XXXXXX", &err);
+    g_assert_no_error(err);
+    image = g_build_filename(dir, "disk.raw", NULL);
+    fd = open(image, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    g_assert(fd >= 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)MIG_MB * MiB), ==, 0);
+    close(fd);
+
+    src = start_mig_guest(image, false);
+    if (!src) {
+        unlink(image);
+        rmdir(dir);
+        return;
+    }
+    line = hvguest_expect_line(src, "HVTEST: disk-mig-disk ",
+                               HVGUEST_TIMEOUT_S);
+    g_test_message("guest: %s", line->text);
+    sha = hvguest_wait_value(src, "disk-mig-sha256", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(sha);
+    /* Migrate once the writes are well under way. */
+    g_assert_nonnull(hvguest_wait_line_from(src, &spos,
+                                            "HVTEST: disk-mig-mb=8",
+                                            HVGUEST_TIMEOUT_S));
+
+    dst = start_mig_guest(image, true);
+    g_assert_nonnull(dst);
+    sock = g_strdup_printf("%s/hvpart-storage-migrate-%d.sock",
+                           g_get_tmp_dir(), (int)getpid());
+    uri = g_strdup_printf("unix:%s", sock);
+    unlink(sock);
+    hvguest_migrate(src, dst, uri);
+    unlink(sock);
+    progress = hvguest_lines_matching(src, "HVTEST: disk-mig-mb=");
+    g_assert_cmpuint(progress->len, >, 0);
+    before = hvguest_line_field(
+        ((HvGuestLine *)g_ptr_array_index(progress, progress->len - 1))->text,
+        "disk-mig-mb");
+    g_test_message("migrated after %s MiB of %d", before, MIG_MB);
+    /* The source stopped before the end: the rest is written after. */
+    g_assert_cmpint(atoi(before), <, MIG_MB);
+
+    /* The writes go on, and end, on the destination. */
+    line = hvguest_wait_line_from(dst, &dpos, "HVTEST: disk-mig-done ",
+                                  2 * HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(line);
+    g_test_message("guest: %s", line->text);
+    written = hvguest_line_field(line->text, "written");
+    read = hvguest_line_field(line->text, "read");
+    g_assert_cmpstr(written, ==, sha);
+    g_assert_cmpstr(read, ==, sha);
+    mb = g_strdup_printf("HVTEST: disk-mig-mb=%d", MIG_MB);
+    g_assert_nonnull(hvguest_find_line(dst, mb));
+    g_assert_nonnull(hvguest_wait_line_from(dst, &dpos,
+                                            "HVTEST: disk-mig-alive",
+                                            HVGUEST_TIMEOUT_S));
+    hvguest_quit(dst);
+    hvguest_quit(src);
+
+    host_sha = hvguest_file_sha256(image, MIG_MB);
+    g_test_message("%s: host sha256 %s", image, host_sha);
+    g_assert_cmpstr(host_sha, ==, sha);
+    unlink(image);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     qtest_add_func("/hvpart/storage/disks", test_storage_disks);
     qtest_add_func("/hvpart/storage/hotplug", test_storage_hotplug);
     qtest_add_func("/hvpart/storage/passthrough", test_storage_passthrough);
+    qtest_add_func("/hvpart/storage/migrate", test_storage_migrate);
     return g_test_run();
 }

@@ -20,6 +20,7 @@
 #   HVTEST: iperf-raw <test> <iperf3's receiver summary line>
 #   HVTEST: iperf-result <test> rc=<iperf3 status> mbps=<receiver Mbit/s>
 #           pps=<datagrams/s received, UDP only>
+#   HVTEST: iperf-irqs <test> <interrupts the guest took meanwhile>
 
 # shellcheck source=SCRIPTDIR/../hvtest-lib.sh
 . /lib/hvtest-lib.sh
@@ -55,10 +56,17 @@ addr=$(ip -4 -o addr show dev "$ifname" | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
 hvtest_say "iperf-if drv=$drv name=$ifname ip=${addr:-none}"
 [ -n "$addr" ] || exit 1
 
+# Interrupts taken so far on all CPUs, every source together.
+irq_total() {
+    awk 'NR > 1 { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i }
+         END { print s + 0 }' /proc/interrupts
+}
+
 # measure NAME IPERF3-ARGS...: one iperf3 client run, its receiver line
 measure() {
     name=$1
     shift
+    irq0=$(irq_total)
     out=$(iperf3 -c 10.0.2.2 -p "$port" -t "$t" -f m --connect-timeout 10000 \
           "$@" 2>&1)
     rc=$?
@@ -82,6 +90,7 @@ measure() {
         if (pps != "") printf " pps=%s", pps
     }')
     hvtest_say "iperf-result $name rc=$rc $res"
+    hvtest_say "iperf-irqs $name $(($(irq_total) - irq0))"
 }
 
 measure tcp-tx
