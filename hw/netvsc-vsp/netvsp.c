@@ -49,6 +49,7 @@
 #include "qemu/bswap.h"
 #include "qemu/iov.h"
 #include "qemu/main-loop.h"
+#include "qemu/timer.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "qemu/error-report.h"
@@ -392,6 +393,63 @@ static void netvsp_send_completion(NetvspChannel *nch, uint64_t trans_id,
         netvsp_pending_add(nch, false, trans_id, msg, len);
     } else if (ret < 0) {
         trace_netvsp_send_dropped(false, len, ret);
+    }
+}
+
+/*
+ * Interrupt moderation of send completions: the guest frees a sent frame
+ * (and its socket may send more) only when the completion's interrupt
+ * comes, but it does not wait for each one. Held back, one interrupt
+ * covers many completions; the timer, a burst of NETVSP_TX_HELD_MAX, and
+ * any other packet to the guest on the channel give it.
+ */
+#define NETVSP_TX_HELD_MAX              64
+
+static void netvsp_tx_signal(NetvspChannel *nch)
+{
+    nch->tx_held = 0;
+    timer_del(nch->tx_timer);
+    if (nch->chan) {
+        vmbus_channel_flush_signal(nch->chan);
+    }
+}
+
+static void netvsp_tx_timer(void *opaque)
+{
+    netvsp_tx_signal(opaque);
+}
+
+static void netvsp_send_tx_completion(NetvspChannel *nch, uint64_t trans_id,
+                                      const void *msg, uint32_t len)
+{
+    VMBusNet *s = nch->net;
+    int ret;
+
+    if (!s->tx_coalesce_us || !QSIMPLEQ_EMPTY(&nch->completions)) {
+        netvsp_send_completion(nch, trans_id, msg, len);
+        return;
+    }
+    ret = vmbus_channel_send_completion_quiet(nch->chan, trans_id, msg, len);
+    if (ret == -ENOSPC) {
+        nch->ring_full = true;
+        netvsp_pending_add(nch, false, trans_id, msg, len);
+        return;
+    }
+    if (ret < 0) {
+        trace_netvsp_send_dropped(false, len, ret);
+        return;
+    }
+    if (!vmbus_channel_signal_held(nch->chan)) {
+        /* given with another packet meanwhile, or none was needed */
+        nch->tx_held = 0;
+        timer_del(nch->tx_timer);
+        return;
+    }
+    if (++nch->tx_held >= NETVSP_TX_HELD_MAX) {
+        netvsp_tx_signal(nch);
+    } else if (!timer_pending(nch->tx_timer)) {
+        timer_mod(nch->tx_timer, qemu_clock_get_us(QEMU_CLOCK_VIRTUAL) +
+                  s->tx_coalesce_us);
     }
 }
 
@@ -1002,8 +1060,14 @@ static void netvsp_handle_rndis_pkt(VMBusNet *s, NetvspChannel *nch,
     }
     reply.msg_type = cpu_to_le32(NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE);
     reply.rndis_packet_complete.status = cpu_to_le32(status);
-    netvsp_send_completion(nch, pkt->trans_id, &reply,
-                           NVSP_MESSAGE_SIZE(rndis_packet_complete));
+    if (le32_to_cpu(req->rndis_packet.channel_type) ==
+        NVSP_RNDIS_CHANNEL_DATA) {
+        netvsp_send_tx_completion(nch, pkt->trans_id, &reply,
+                                  NVSP_MESSAGE_SIZE(rndis_packet_complete));
+    } else {
+        netvsp_send_completion(nch, pkt->trans_id, &reply,
+                               NVSP_MESSAGE_SIZE(rndis_packet_complete));
+    }
 }
 
 static void netvsp_handle_message(VMBusNet *s, NetvspChannel *nch,
@@ -1223,6 +1287,8 @@ static int netvsp_open(VMBusChannel *chan)
         netvsp_reset_state(nch->net);
     }
     netvsp_pending_clear(nch);
+    nch->tx_held = 0;
+    timer_del(nch->tx_timer);
     nch->chan = chan;
     return 0;
 }
@@ -1233,6 +1299,8 @@ static void netvsp_close(VMBusChannel *chan)
 
     trace_netvsp_close(vmbus_channel_index(chan));
     netvsp_pending_clear(nch);
+    nch->tx_held = 0;
+    timer_del(nch->tx_timer);
     nch->chan = NULL;
     if (vmbus_channel_index(chan) == 0) {
         netvsp_reset_state(nch->net);
@@ -1278,10 +1346,18 @@ static void netvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
                    NETVSP_MTU_MIN, NETVSP_MTU_MAX);
         return;
     }
+    if (s->tx_coalesce_us > NETVSP_TX_COALESCE_US_MAX) {
+        error_setg(errp, "vmbus-net: tx-coalesce-us must be at most %d",
+                   NETVSP_TX_COALESCE_US_MAX);
+        return;
+    }
     for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
         s->channels[i].net = s;
         QSIMPLEQ_INIT(&s->channels[i].completions);
         QSIMPLEQ_INIT(&s->channels[i].controls);
+        s->channels[i].tx_timer = timer_new_us(QEMU_CLOCK_VIRTUAL,
+                                               netvsp_tx_timer,
+                                               &s->channels[i]);
     }
     qemu_macaddr_default_if_unset(&s->conf.macaddr);
     memcpy(s->mac, s->conf.macaddr.a, ETH_ALEN);
@@ -1322,6 +1398,8 @@ static void netvsp_vsp_unrealize(VMBusDevice *vdev)
     for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
         netvsp_pending_clear(&s->channels[i]);
         s->channels[i].chan = NULL;
+        timer_free(s->channels[i].tx_timer);
+        s->channels[i].tx_timer = NULL;
     }
     netvsp_reset_state(s);
     netvsp_tx_cleanup(s);
@@ -1800,6 +1878,8 @@ static const Property netvsp_props[] = {
     DEFINE_PROP_UINT32("speed", VMBusNet, speed_mbps, 10000),
     DEFINE_PROP_UINT16("max-queues", VMBusNet, max_queues,
                        NETVSP_QUEUES_DEFAULT),
+    DEFINE_PROP_UINT32("tx-coalesce-us", VMBusNet, tx_coalesce_us,
+                       NETVSP_TX_COALESCE_US_DEFAULT),
 };
 
 static void netvsp_class_init(ObjectClass *oc, void *data)

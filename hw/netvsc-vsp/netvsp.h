@@ -53,6 +53,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(VMBusNet, VMBUS_NET)
  * netdev are sent together (netvsp_rx_flush()).
  */
 #define NETVSP_RX_BATCH_MAX             64
+/* Longest delay of a send completion's interrupt (tx-coalesce-us) */
+#define NETVSP_TX_COALESCE_US_DEFAULT   100
+#define NETVSP_TX_COALESCE_US_MAX       10000
 #define NETVSP_RX_END                   UINT32_MAX
 /* Host->guest packets that may wait for ring space or a receive slot */
 #define NETVSP_MAX_PENDING              256
@@ -106,6 +109,12 @@ typedef struct NetvspChannel {
     uint32_t batch_n;
     uint32_t batch_slot[NETVSP_RX_BATCH_MAX];
     uint32_t batch_len[NETVSP_RX_BATCH_MAX];
+    /*
+     * Send completions whose interrupt is held back (tx-coalesce-us), and
+     * the timer that gives it at the latest.
+     */
+    uint32_t tx_held;
+    QEMUTimer *tx_timer;
 } NetvspChannel;
 
 struct VMBusNet {
@@ -116,6 +125,7 @@ struct VMBusNet {
     uint32_t mtu;                       /* largest MTU offered */
     uint32_t speed_mbps;                /* reported link speed */
     uint16_t max_queues;                /* channels offered, with the VPs */
+    uint32_t tx_coalesce_us;            /* send completion interrupt delay */
 
     NICState *nic;
     /* the peer takes and gives a virtio-net header (tap vnet_hdr) */

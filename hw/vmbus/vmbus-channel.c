@@ -196,6 +196,7 @@ static void vmbus_ring_dirty_out(void *opaque, uint32_t page_index)
 
 static void vmbus_channel_signal_now(VMBusChannel *chan)
 {
+    chan->signal_held = false;
     trace_vmbus_signal_guest(chan->relid, chan->target_vp);
     hv_synic_signal_event(chan->target_vp, VMBUS_MESSAGE_SINT, chan->relid);
 }
@@ -424,6 +425,7 @@ int vmbus_channel_open(VMBusChannel *chan, VMBusGpadlEntry *ge,
     }
     chan->state = VMBUS_CHANNEL_OPEN;
     chan->want_writable = false;
+    chan->signal_held = false;
     if (chan->dev->ctx) {
         VMBusOpenInCtx o = { .chan = chan, .call_open = !restoring };
 
@@ -490,9 +492,11 @@ void vmbus_channel_close(VMBusChannel *chan)
 
 /* Packet I/O */
 
-int vmbus_channel_send(VMBusChannel *chan, uint16_t type, uint16_t flags,
-                       uint64_t trans_id, const void *ext, uint32_t ext_len,
-                       const struct iovec *iov, unsigned int iov_cnt)
+static int vmbus_channel_send_full(VMBusChannel *chan, uint16_t type,
+                                   uint16_t flags, uint64_t trans_id,
+                                   const void *ext, uint32_t ext_len,
+                                   const struct iovec *iov,
+                                   unsigned int iov_cnt, bool quiet)
 {
     bool signal = false;
     int ret;
@@ -520,10 +524,50 @@ int vmbus_channel_send(VMBusChannel *chan, uint16_t type, uint16_t flags,
                                 vmbus_ring_broken_reason(&chan->out_ring));
         return -EPIPE;
     }
-    if (signal) {
+    if (quiet) {
+        chan->signal_held |= signal;
+    } else if (signal ||
+               (chan->signal_held &&
+                vmbus_ring_guest_would_miss(&chan->out_ring))) {
+        /* A held signal goes out with this one. */
         vmbus_channel_signal_guest(chan);
     }
     return 0;
+}
+
+int vmbus_channel_send(VMBusChannel *chan, uint16_t type, uint16_t flags,
+                       uint64_t trans_id, const void *ext, uint32_t ext_len,
+                       const struct iovec *iov, unsigned int iov_cnt)
+{
+    return vmbus_channel_send_full(chan, type, flags, trans_id, ext, ext_len,
+                                   iov, iov_cnt, false);
+}
+
+int vmbus_channel_send_completion_quiet(VMBusChannel *chan,
+                                        uint64_t trans_id, const void *buf,
+                                        uint32_t len)
+{
+    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+    return vmbus_channel_send_full(chan, VMBUS_PKT_COMP, 0, trans_id, NULL, 0,
+                                   &iov, 1, true);
+}
+
+bool vmbus_channel_signal_held(VMBusChannel *chan)
+{
+    return chan->signal_held;
+}
+
+void vmbus_channel_flush_signal(VMBusChannel *chan)
+{
+    if (!chan->signal_held) {
+        return;
+    }
+    chan->signal_held = false;
+    if (vmbus_channel_live(chan) &&
+        vmbus_ring_guest_would_miss(&chan->out_ring)) {
+        vmbus_channel_signal_guest(chan);
+    }
 }
 
 int vmbus_channel_send_inband(VMBusChannel *chan, uint64_t trans_id,

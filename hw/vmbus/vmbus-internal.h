@@ -65,6 +65,8 @@ struct VMBusChannel {
     VMBusRing in_ring;              /* guest -> host */
     VMBusRing out_ring;             /* host -> guest */
     bool want_writable;
+    /* a quiet send needed a signal that has not been given yet */
+    bool signal_held;
     /* runs notify and writable: in the device's context */
     QEMUBH *notify_bh;
     /* devices with an IOThread: interrupts the guest from the main loop */

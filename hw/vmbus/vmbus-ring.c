@@ -547,6 +547,23 @@ int vmbus_ring_write(VMBusRing *r, uint16_t type, uint16_t flags,
     return 0;
 }
 
+bool vmbus_ring_guest_would_miss(VMBusRing *r)
+{
+    uint32_t rd;
+
+    if (r->broken) {
+        return false;
+    }
+    /* As in vmbus_ring_write(): write_index before the mask */
+    smp_mb();
+    if (ring_load(&r->ctrl->interrupt_mask)) {
+        return false;
+    }
+    smp_rmb();
+    rd = le32_to_cpu(qatomic_read(&r->ctrl->read_index));
+    return rd != r->write_index;
+}
+
 bool vmbus_ring_request_space(VMBusRing *r, uint32_t packet_size)
 {
     uint32_t free_bytes;

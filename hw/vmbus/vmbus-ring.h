@@ -283,4 +283,12 @@ int vmbus_ring_write(VMBusRing *r, uint16_t type, uint16_t flags,
  */
 bool vmbus_ring_request_space(VMBusRing *r, uint32_t packet_size);
 
+/*
+ * vmbus_ring_guest_would_miss:
+ * For a signal that was held back: whether the guest has not masked its
+ * interrupts and packets wait that it has not read, so that without a
+ * signal it would not look at the ring.
+ */
+bool vmbus_ring_guest_would_miss(VMBusRing *r);
+
 #endif

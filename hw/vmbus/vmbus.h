@@ -143,6 +143,22 @@ int vmbus_channel_send_completion(VMBusChannel *chan, uint64_t trans_id,
                                   const void *buf, uint32_t len);
 
 /*
+ * Interrupt moderation: send a completion without interrupting the guest
+ * now. If it needs a signal, the signal is held until
+ * vmbus_channel_flush_signal() or the next vmbus_channel_send() on the
+ * channel, which then signals for both (the guest reads every packet when
+ * it is interrupted). For completions the guest does not wait for with
+ * every packet (a NIC's send completions); bound the delay with a timer.
+ */
+int vmbus_channel_send_completion_quiet(VMBusChannel *chan,
+                                        uint64_t trans_id, const void *buf,
+                                        uint32_t len);
+/* Whether a quiet send holds a signal back */
+bool vmbus_channel_signal_held(VMBusChannel *chan);
+/* Give the held signal, if the guest still needs it. */
+void vmbus_channel_flush_signal(VMBusChannel *chan);
+
+/*
  * Receive: call from the notify hook. While the VM is stopped nothing is
  * read (0 is returned): what the guest left waits for the VM to run, when
  * notify is called for every channel. Each packet is copied out of the ring

@@ -643,6 +643,44 @@ static void test_host_write_signal(void)
     fake_ring_free(&g);
 }
 
+/*
+ * A held-back signal (interrupt moderation): the guest needs it only while
+ * it has not masked its interrupts and packets wait unread.
+ */
+static void test_host_held_signal(void)
+{
+    FakeRing g;
+    VMBusRing r;
+    uint8_t buf[PAGE];
+    bool signal;
+    uint32_t len;
+
+    fake_ring_init(&g, 2);
+    g_assert_cmpint(vmbus_ring_init(&r, (void **)g.pages, g.npages), ==, 0);
+
+    /* nothing written: nothing to miss */
+    g_assert_false(vmbus_ring_guest_would_miss(&r));
+    g_assert_cmpint(vmbus_ring_write(&r, VMBUS_PKT_COMP, 0, 1, NULL, 0,
+                                     NULL, 0, &signal), ==, 0);
+    g_assert_true(signal);
+    /* not signalled: the guest would not look */
+    g_assert_true(vmbus_ring_guest_would_miss(&r));
+    /* polling (interrupts masked): it finds the packet itself */
+    guest_begin_read(&g);
+    g_assert_false(vmbus_ring_guest_would_miss(&r));
+    g_assert_cmpuint(guest_end_read(&g), ==, 24);
+    g_assert_true(vmbus_ring_guest_would_miss(&r));
+    /* read and published: nothing left to miss */
+    len = guest_recv(&g, buf, sizeof(buf));
+    g_assert_cmpuint(len, ==, 16);
+    guest_recv_next(&g, len);
+    guest_recv_close(&g);
+    g_assert_false(vmbus_ring_guest_would_miss(&r));
+
+    vmbus_ring_cleanup(&r);
+    fake_ring_free(&g);
+}
+
 typedef struct DirtyLog {
     uint32_t count[8];
     uint32_t calls;
@@ -1492,6 +1530,8 @@ int main(int argc, char **argv)
     g_test_add_func("/vmbus-ring/host-to-guest/full", test_host_ring_full);
     g_test_add_func("/vmbus-ring/host-to-guest/signal",
                     test_host_write_signal);
+    g_test_add_func("/vmbus-ring/host-to-guest/held-signal",
+                    test_host_held_signal);
     g_test_add_func("/vmbus-ring/host-to-guest/dirty", test_dirty_tracking);
     g_test_add_func("/vmbus-ring/guest-to-host/roundtrip",
                     test_guest_to_host_roundtrip);
