@@ -559,7 +559,7 @@ bool vmbus_ring_guest_would_miss(VMBusRing *r)
     if (ring_load(&r->ctrl->interrupt_mask)) {
         return false;
     }
-    smp_rmb();
+    smp_rmb();      /* the mask before read_index, as hv_signal_on_write() */
     rd = le32_to_cpu(qatomic_read(&r->ctrl->read_index));
     return rd != r->write_index;
 }
