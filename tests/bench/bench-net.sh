@@ -26,17 +26,14 @@
 # Output: build/bench/net.txt (summary), net-raw.txt (every measurement).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build="${BUILD_DIR:-$top/build}"
-qemu="${BENCH_QEMU:-$build/qemu-build/qemu-system-x86_64}"
-guest="$build/guest"
-out="$build/bench"
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+qemu="${BENCH_QEMU:-$qemu}"
 runs="${BENCH_RUNS:-3}"
 secs="${BENCH_NET_TIME:-10}"
 udp_rate="${BENCH_NET_UDP_RATE:-40M}"
 nics="${BENCH_NET_NICS:-vmbus-net virtio-net-pci e1000 tulip}"
 initrd="$guest/initramfs-bench.cpio.gz"
-mkdir -p "$out"
 
 if [ ! -f "$initrd" ]; then
     echo "bench-net: $initrd missing (tests/guest/mkguest.sh build/guest)" >&2
@@ -105,13 +102,6 @@ one_run() {
         echo "bench-net: $nic run gave $got of 4 results" >&2
         return 1
     fi
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) print 0
-        else if (NR % 2) print v[(NR + 1) / 2]
-        else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 : > "$out/net-raw.txt"

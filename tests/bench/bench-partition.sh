@@ -12,11 +12,8 @@
 # Output: build/bench/partition.txt (summary), partition-raw.txt (runs).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build="${BUILD_DIR:-$top/build}"
-qemu="$build/qemu-build/qemu-system-x86_64"
-out="$build/bench"
-mkdir -p "$out"
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 "$top/tests/hvtest/build.sh" "$build/hvtest" >/dev/null
 exec python3 "$top/tests/bench/bench-partition.py" "$qemu" \

@@ -23,17 +23,13 @@
 # Output: build/bench/storage.txt (summary), storage-raw.txt (every job).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build="${BUILD_DIR:-$top/build}"
-qemu="$build/qemu-build/qemu-system-x86_64"
-guest="$build/guest"
-out="$build/bench"
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 runs="${BENCH_RUNS:-3}"
 runtime="${BENCH_FIO_RUNTIME:-10}"
 initrd="${BENCH_STORAGE_INITRD:-$guest/initramfs-bench.cpio.gz}"
 image_mb=512
 devs="${BENCH_STORAGE_DEVS:-storvsc storvsc-io virtio-blk virtio-io ide}"
-mkdir -p "$out"
 
 # Run a private copy of QEMU: the shared build tree may relink it meanwhile.
 tmp=$(mktemp -d)
@@ -109,13 +105,6 @@ one_run() {
              "(console: $log)" >&2
         return 1
     fi
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR == 0) print 0
-        else if (NR % 2) print v[(NR + 1) / 2]
-        else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 : > "$out/storage-raw.txt"

@@ -40,12 +40,8 @@
 # and phase), video-console-MODE.log (the last run's guest console).
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build="${BUILD_DIR:-$top/build}"
-qemu="$build/qemu-build/qemu-system-x86_64"
-guest="$build/guest"
-out="$build/bench"
-mkdir -p "$out"
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 
 for f in "$qemu" "$guest/vmlinuz" "$guest/initramfs.cpio.gz"; do
     if [ ! -e "$f" ]; then

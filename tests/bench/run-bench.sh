@@ -14,13 +14,9 @@
 #   picks some.
 set -euo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build="${BUILD_DIR:-$top/build}"
-qemu="$build/qemu-build/qemu-system-x86_64"
-guest="$build/guest"
-out="$build/bench"
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
 runs="${BENCH_RUNS:-5}"
-mkdir -p "$out"
 
 # one_run ACCEL: prints "boot_seconds loop_seconds"
 one_run() {
@@ -44,11 +40,6 @@ one_run() {
         return 1
     fi
     echo "$boot $(echo "$end - $start" | bc)"
-}
-
-median() {
-    sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 
