@@ -1251,6 +1251,11 @@ static void netvsp_process(NetvspChannel *nch)
         netvsp_flush_all(s);
     }
     netvsp_rx_unblock(s);
+    /*
+     * Frames the netdev gave back meanwhile (slirp answers a segment at
+     * once) go now, not after the next wake-up of the main loop.
+     */
+    netvsp_rx_flush(s);
 }
 
 void netvsp_tx_resume(VMBusNet *s)
@@ -1314,6 +1319,27 @@ static void netvsp_notify(VMBusChannel *chan)
     netvsp_process(netvsp_channel(chan));
 }
 
+/*
+ * A guest signal, in the signalling VP's thread: serve it there (as an
+ * emulated NIC's register write is served) when it comes at least
+ * inline-gap-us after the one before. A guest that waits for the answer
+ * (a TCP stream held by its ACKs and by the send completions that free
+ * its socket's queue) gets it without a hop to the main loop. Signals in
+ * quick succession are a stream the guest does not wait on (small UDP
+ * datagrams): the main loop serves them in batches while the VP goes on,
+ * and the guest, finding the ring not yet drained, signals less.
+ */
+static bool netvsp_notify_now(VMBusChannel *chan)
+{
+    NetvspChannel *nch = netvsp_channel(chan);
+    VMBusNet *s = nch->net;
+    int64_t now = get_clock();
+    int64_t gap = now - nch->last_signal_ns;
+
+    nch->last_signal_ns = now;
+    return s->inline_gap_us && gap >= (int64_t)s->inline_gap_us * SCALE_US;
+}
+
 static void netvsp_writable(VMBusChannel *chan)
 {
     NetvspChannel *nch = netvsp_channel(chan);
@@ -1344,6 +1370,11 @@ static void netvsp_vsp_realize(VMBusDevice *vdev, Error **errp)
     if (s->mtu < NETVSP_MTU_MIN || s->mtu > NETVSP_MTU_MAX) {
         error_setg(errp, "vmbus-net: mtu must be between %d and %d",
                    NETVSP_MTU_MIN, NETVSP_MTU_MAX);
+        return;
+    }
+    if (s->inline_gap_us > NETVSP_INLINE_GAP_US_MAX) {
+        error_setg(errp, "vmbus-net: inline-gap-us must be at most %d",
+                   NETVSP_INLINE_GAP_US_MAX);
         return;
     }
     if (s->tx_coalesce_us > NETVSP_TX_COALESCE_US_MAX) {
@@ -1880,6 +1911,8 @@ static const Property netvsp_props[] = {
                        NETVSP_QUEUES_DEFAULT),
     DEFINE_PROP_UINT32("tx-coalesce-us", VMBusNet, tx_coalesce_us,
                        NETVSP_TX_COALESCE_US_DEFAULT),
+    DEFINE_PROP_UINT32("inline-gap-us", VMBusNet, inline_gap_us,
+                       NETVSP_INLINE_GAP_US_DEFAULT),
 };
 
 static void netvsp_class_init(ObjectClass *oc, void *data)
@@ -1899,6 +1932,8 @@ static void netvsp_class_init(ObjectClass *oc, void *data)
     vdc->open = netvsp_open;
     vdc->close = netvsp_close;
     vdc->notify = netvsp_notify;
+    vdc->notify_in_vp = true;
+    vdc->notify_now = netvsp_notify_now;
     vdc->writable = netvsp_writable;
     vdc->reset = netvsp_reset;
 }

@@ -56,6 +56,9 @@ OBJECT_DECLARE_SIMPLE_TYPE(VMBusNet, VMBUS_NET)
 /* Longest delay of a send completion's interrupt (tx-coalesce-us) */
 #define NETVSP_TX_COALESCE_US_DEFAULT   100
 #define NETVSP_TX_COALESCE_US_MAX       10000
+/* Guest signals at least this far apart are served in the VP (inline-gap-us) */
+#define NETVSP_INLINE_GAP_US_DEFAULT    100
+#define NETVSP_INLINE_GAP_US_MAX        100000
 #define NETVSP_RX_END                   UINT32_MAX
 /* Host->guest packets that may wait for ring space or a receive slot */
 #define NETVSP_MAX_PENDING              256
@@ -115,6 +118,8 @@ typedef struct NetvspChannel {
      */
     uint32_t tx_held;
     QEMUTimer *tx_timer;
+    /* host clock (ns) of the guest's last signal, for inline-gap-us */
+    int64_t last_signal_ns;
 } NetvspChannel;
 
 struct VMBusNet {
@@ -126,6 +131,7 @@ struct VMBusNet {
     uint32_t speed_mbps;                /* reported link speed */
     uint16_t max_queues;                /* channels offered, with the VPs */
     uint32_t tx_coalesce_us;            /* send completion interrupt delay */
+    uint32_t inline_gap_us;             /* signals served in the VP */
 
     NICState *nic;
     /* the peer takes and gives a virtio-net header (tap vnet_hdr) */

@@ -251,9 +251,11 @@ static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
                                     uint16_t flag_number)
 {
     VMBusChannel *chan = opaque;
+    VMBusDeviceClass *vdc = VMBUS_DEVICE_GET_CLASS(chan->dev);
 
     trace_vmbus_signal_host(chan->relid, vp_index);
-    if (VMBUS_DEVICE_GET_CLASS(chan->dev)->notify_in_vp && !chan->dev->ctx) {
+    if (vdc->notify_in_vp && !chan->dev->ctx &&
+        (!vdc->notify_now || vdc->notify_now(chan))) {
         qemu_bh_cancel(chan->notify_bh);
         vmbus_channel_notify_bh(chan);
         return HV_STATUS_SUCCESS;

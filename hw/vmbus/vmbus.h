@@ -63,9 +63,16 @@ struct VMBusDeviceClass {
      * Call notify at once, in the signalling VP's thread (with the BQL, as
      * an emulated device's register write), instead of from a bottom half
      * of the main loop: a request then starts without waiting for the main
-     * loop to wake up. For devices whose notify only queues work.
+     * loop to wake up. For devices whose notify only queues work, or that
+     * choose per signal with notify_now.
      */
     bool notify_in_vp;
+    /*
+     * With notify_in_vp: asked first, in the VP's thread. False leaves this
+     * signal to the bottom half after all (e.g. so that a stream of signals
+     * is served in batches, while the VP goes on).
+     */
+    bool (*notify_now)(VMBusChannel *chan);
     /* Space opened up in the host-to-guest ring after -ENOSPC. */
     void (*writable)(VMBusChannel *chan);
     /* Guest or system reset: forget protocol state. */

@@ -1107,6 +1107,36 @@ static void test_driver_kvm(void)
     g_assert_nonnull(strstr(err, "driver=kvm"));
 }
 
+/* /hvpart/guest/net-options */
+
+/*
+ * Out-of-range vmbus-net properties stop QEMU with a message that names
+ * the property and its range.
+ */
+static void test_net_options(void)
+{
+    static const char *const bad[] = {
+        "mtu=67", "mtu=9001", "tx-coalesce-us=10001",
+        "inline-gap-us=100001",
+    };
+    int i;
+
+    if (!qtest_has_accel("hvpart")) {
+        g_test_skip("QEMU has no 'hvpart' accelerator");
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        g_autofree char *args = g_strdup_printf(
+            "-accel hvpart -machine pc -nodefaults -display none -S "
+            "-netdev user,id=n0 -device vmbus-net,netdev=n0,%s", bad[i]);
+        g_autofree char *name = g_strndup(bad[i], strcspn(bad[i], "="));
+        g_autofree char *err = run_qemu_expect_refusal(args);
+
+        g_assert_nonnull(strstr(err, name));
+        g_assert_nonnull(strstr(err, "must be"));
+    }
+}
+
 /* /hvpart/guest/driver-reload */
 
 /* Open channels of the device whose QOM path ends in @dev. */
@@ -1209,6 +1239,7 @@ int main(int argc, char **argv)
         qtest_add_func("/hvpart/guest/driver-reload", test_driver_reload);
         qtest_add_func("/hvpart/guest/no-vmbus", test_no_vmbus);
         qtest_add_func("/hvpart/guest/driver-kvm", test_driver_kvm);
+        qtest_add_func("/hvpart/guest/net-options", test_net_options);
         /*
          * Last: it is the longest, and a failed assertion ends the whole
          * program, so the others have reported by then.
