@@ -11,7 +11,7 @@ stamp="$build/.deps-installed"
 . "$top/target-support/apt-private.sh"
 
 # Bump when the list changes so that kept machines install the new packages.
-deps_version=5
+deps_version=6
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$deps_version" ]; then
     exit 0
 fi
@@ -27,6 +27,10 @@ PKGS=(
     python3 python3-venv python3-distlib
     # firmware and option ROMs QEMU loads at run time
     seabios qemu-system-data
+    # option ROMs of the emulated NICs (e1000, virtio-net-pci, ...): the
+    # firmware path names /usr/lib/ipxe/qemu, and without them -device
+    # e1000 fails with "failed to find romfile"
+    ipxe-qemu
     # guest assets (initramfs) and tests
     busybox-static cpio kmod xz-utils zstd gzip bc
     # fuzzing (libFuzzer is in libclang-rt) and static checks of the
