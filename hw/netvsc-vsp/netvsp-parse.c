@@ -376,3 +376,110 @@ uint32_t rndis_parse_network_address(const uint8_t *in, uint32_t len,
     memcpy(mac, addr, sizeof(addr));
     return RNDIS_STATUS_SUCCESS;
 }
+
+/* Received frames: TCP acknowledgements */
+
+#define NETVSP_ETH_HLEN         14
+#define NETVSP_TCP_HLEN         20
+#define NETVSP_TCP_FLAG_ACK     0x10
+
+/* TCP options of a pure ACK that may be merged: NOP, EOL, timestamps. */
+static bool netvsp_ack_options_ok(const uint8_t *opt, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        switch (opt[i]) {
+        case 0:                         /* end of options */
+            return true;
+        case 1:                         /* NOP */
+            i++;
+            break;
+        case 8:                         /* timestamps */
+            if (len - i < 10 || opt[i + 1] != 10) {
+                return false;
+            }
+            i += 10;
+            break;
+        default:                        /* SACK, anything else */
+            return false;
+        }
+    }
+    return true;
+}
+
+bool netvsp_parse_pure_ack(const uint8_t *frame, size_t len,
+                           NetvspTcpAck *ack)
+{
+    const uint8_t *ip = frame + NETVSP_ETH_HLEN;
+    const uint8_t *tcp;
+    size_t ip_hlen, tcp_hlen, l3_len;
+
+    if (len < NETVSP_ETH_HLEN) {
+        return false;
+    }
+    len -= NETVSP_ETH_HLEN;
+    switch (lduw_be_p(frame + 12)) {
+    case 0x0800:
+        if (len < 20 || (ip[0] >> 4) != 4 || (ip[0] & 0xf) < 5) {
+            return false;
+        }
+        ip_hlen = (ip[0] & 0xf) * 4;
+        l3_len = lduw_be_p(ip + 2);
+        /* a whole datagram (MF clear, offset 0) carrying TCP */
+        if ((lduw_be_p(ip + 6) & 0x3fff) || ip[9] != 6 ||
+            l3_len < ip_hlen || l3_len > len) {
+            return false;
+        }
+        ack->addr_len = 4;
+        memcpy(ack->saddr, ip + 12, 4);
+        memcpy(ack->daddr, ip + 16, 4);
+        break;
+    case 0x86dd:
+        /* TCP right after the fixed header: no extension headers */
+        if (len < 40 || (ip[0] >> 4) != 6 || ip[6] != 6) {
+            return false;
+        }
+        ip_hlen = 40;
+        l3_len = ip_hlen + lduw_be_p(ip + 4);
+        if (l3_len > len) {
+            return false;
+        }
+        ack->addr_len = 16;
+        memcpy(ack->saddr, ip + 8, 16);
+        memcpy(ack->daddr, ip + 24, 16);
+        break;
+    default:
+        return false;
+    }
+    if (l3_len - ip_hlen < NETVSP_TCP_HLEN) {
+        return false;
+    }
+    tcp = ip + ip_hlen;
+    tcp_hlen = (tcp[12] >> 4) * 4;
+    /* no payload: the segment ends with its header */
+    if (tcp_hlen < NETVSP_TCP_HLEN || tcp_hlen != l3_len - ip_hlen ||
+        (tcp[12] & 0x0f) || tcp[13] != NETVSP_TCP_FLAG_ACK ||
+        !netvsp_ack_options_ok(tcp + NETVSP_TCP_HLEN,
+                               tcp_hlen - NETVSP_TCP_HLEN)) {
+        return false;
+    }
+    ack->sport = lduw_be_p(tcp);
+    ack->dport = lduw_be_p(tcp + 2);
+    ack->seq = ldl_be_p(tcp + 4);
+    ack->ack = ldl_be_p(tcp + 8);
+    return true;
+}
+
+bool netvsp_ack_supersedes(const NetvspTcpAck *older,
+                           const NetvspTcpAck *newer)
+{
+    uint32_t advance = newer->ack - older->ack;
+
+    return older->addr_len == newer->addr_len &&
+           !memcmp(older->saddr, newer->saddr, older->addr_len) &&
+           !memcmp(older->daddr, newer->daddr, older->addr_len) &&
+           older->sport == newer->sport && older->dport == newer->dport &&
+           older->seq == newer->seq &&
+           advance != 0 && advance < 0x80000000u;
+}

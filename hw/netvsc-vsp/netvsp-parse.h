@@ -101,4 +101,30 @@ uint32_t rndis_parse_offload_params(const uint8_t *in, uint32_t len,
 uint32_t rndis_parse_network_address(const uint8_t *in, uint32_t len,
                                      uint8_t mac[6]);
 
+/*
+ * A TCP segment that only acknowledges (no data; flags ACK alone; no
+ * options but timestamps), in an Ethernet frame without a VLAN tag.
+ */
+typedef struct NetvspTcpAck {
+    uint8_t addr_len;                   /* 4 (IPv4) or 16 (IPv6) */
+    uint8_t saddr[16];
+    uint8_t daddr[16];
+    uint16_t sport;
+    uint16_t dport;
+    uint32_t seq;
+    uint32_t ack;
+} NetvspTcpAck;
+
+/* Whether @frame (@len bytes) is such a segment; fills *@ack if so. */
+bool netvsp_parse_pure_ack(const uint8_t *frame, size_t len,
+                           NetvspTcpAck *ack);
+
+/*
+ * Whether @newer makes @older redundant: the same connection and
+ * direction, and an acknowledgement number further on. A duplicate ACK
+ * (the same number) never is: the receiving TCP counts those.
+ */
+bool netvsp_ack_supersedes(const NetvspTcpAck *older,
+                           const NetvspTcpAck *newer);
+
 #endif

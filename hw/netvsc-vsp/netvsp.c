@@ -129,6 +129,7 @@ static void netvsp_pending_clear(NetvspChannel *nch)
     }
     nch->npending = 0;
     nch->ring_full = false;
+    nch->ack_last = false;
     /* Frames batched here are dropped: their slots are free again. */
     while (nch->net->rx_map && nch->batch_n) {
         if (test_and_clear_bit(nch->batch_slot[--nch->batch_n],
@@ -647,6 +648,54 @@ static bool netvsp_rx_finish_csum(uint8_t *frame, size_t len,
     return true;
 }
 
+/*
+ * ACK coalescing. A TCP receiver that acknowledges every segment (slirp
+ * does; so does Linux in quick-ack mode) gives the guest one frame per
+ * segment it sent, and under emulation each costs the guest as much as a
+ * segment of data. ACKs that reach the guest in one XFER_PAGES packet
+ * arrive at once anyway: of several in a row for the same connection,
+ * each further on than the one before, only the last tells the guest
+ * anything (acknowledgements are cumulative), as if the others had been
+ * lost. So a pure ACK (@frame_len bytes at @hdr_len in @iov, behind the
+ * RNDIS header @head of @head_len bytes) that supersedes the last frame of
+ * @nch's batch takes that frame's slot. Duplicate ACKs, ACKs with SACK
+ * blocks or any flag but ACK, and anything else, are left alone.
+ * Returns true if the frame was merged; else sets *@is_ack and *@ack for
+ * the caller, which batches it.
+ */
+static bool netvsp_rx_merge_ack(VMBusNet *s, NetvspChannel *nch,
+                                const uint8_t *head, uint32_t head_len,
+                                const struct iovec *iov, int iovcnt,
+                                size_t hdr_len, uint32_t frame_len,
+                                bool *is_ack, NetvspTcpAck *ack)
+{
+    /* Ethernet, IPv6 and TCP with the largest options a pure ACK has */
+    uint8_t frame[ETH_HLEN + 40 + 60];
+    uint32_t slot, off;
+
+    if (frame_len > sizeof(frame)) {
+        return false;
+    }
+    iov_to_buf(iov, iovcnt, hdr_len, frame, frame_len);
+    *is_ack = netvsp_parse_pure_ack(frame, frame_len, ack);
+    if (!*is_ack || !nch->batch_n || !nch->ack_last ||
+        nch->ack_head_len != head_len ||
+        memcmp(nch->ack_head, head, head_len) ||
+        !netvsp_ack_supersedes(&nch->ack, ack)) {
+        return false;
+    }
+    /* The slot is not named to the guest yet: overwrite it. */
+    slot = nch->batch_slot[nch->batch_n - 1];
+    off = slot * s->rx_section_size;
+    vmbus_gpadl_map_write(s->rx_map, off, head, head_len);
+    vmbus_gpadl_map_write(s->rx_map, off + head_len, frame, frame_len);
+    nch->batch_len[nch->batch_n - 1] = head_len + frame_len;
+    nch->ack = *ack;
+    s->rx_acks_merged++;
+    trace_netvsp_rx_ack_merged(vmbus_channel_index(nch->chan), ack->ack);
+    return true;
+}
+
 static ssize_t netvsp_receive_iov(NetClientState *nc,
                                   const struct iovec *iov, int iovcnt)
 {
@@ -662,7 +711,8 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
     struct iovec linear_iov;
     uint8_t dst[ETH_ALEN];
     uint32_t frame_len, ppi_len = 0, msg_len, csum_info = 0, hash = 0;
-    bool csum_valid = false, has_hash;
+    bool csum_valid = false, has_hash, is_ack = false;
+    NetvspTcpAck ack;
     int64_t slot;
 
     if (!netvsp_rx_open(s)) {
@@ -736,6 +786,11 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
         s->rx_blocked = true;
         return 0;
     }
+    if (s->ack_coalesce &&
+        netvsp_rx_merge_ack(s, nch, head, msg_len - frame_len, iov, iovcnt,
+                            hdr_len, frame_len, &is_ack, &ack)) {
+        return size;
+    }
     if (nch->batch_n == NETVSP_RX_BATCH_MAX &&
         netvsp_rx_batch_send(s, nch) < 0) {
         return 0;
@@ -758,6 +813,12 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
      */
     nch->batch_slot[nch->batch_n] = slot;
     nch->batch_len[nch->batch_n] = msg_len;
+    nch->ack_last = is_ack;
+    if (is_ack) {
+        nch->ack = ack;
+        nch->ack_head_len = msg_len - frame_len;
+        memcpy(nch->ack_head, head, nch->ack_head_len);
+    }
     if (++nch->batch_n == NETVSP_RX_BATCH_MAX) {
         netvsp_rx_batch_send(s, nch);
     } else if (nch->batch_n == 1) {
@@ -1208,6 +1269,18 @@ static bool netvsp_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
     if (nch->ring_full || s->tx_waiting) {
         return false;
     }
+    /*
+     * A frame too big for a send buffer section (an LSO frame, named by
+     * its pages) costs a copy, its segmentation and the netdev's work on
+     * each segment. Served in the VP, all of that stops the guest; the main
+     * loop does it while the guest goes on (builds the next frame, takes
+     * the ACKs). Small frames and completions stay in the VP: cheap, and
+     * the guest may be waiting for what they bring back.
+     */
+    if (pkt->type == VMBUS_PKT_GPA_DIRECT && vmbus_channel_in_vp(chan)) {
+        vmbus_channel_defer_notify(chan);
+        return false;
+    }
     switch (pkt->type) {
     case VMBUS_PKT_COMP:
         netvsp_handle_rx_completion(s, pkt, data, len);
@@ -1337,7 +1410,19 @@ static bool netvsp_notify_now(VMBusChannel *chan)
     int64_t gap = now - nch->last_signal_ns;
 
     nch->last_signal_ns = now;
-    return s->inline_gap_us && gap >= (int64_t)s->inline_gap_us * SCALE_US;
+    if (!s->inline_gap_us || gap < (int64_t)s->inline_gap_us * SCALE_US) {
+        return false;
+    }
+    /*
+     * Completions only give receive slots back: nobody waits for them
+     * while most slots are free, and the main loop reaps them with the
+     * next batch of work.
+     */
+    if (vmbus_channel_peek_type(chan) == VMBUS_PKT_COMP && !s->rx_blocked &&
+        s->rx_free > s->rx_sections / 2) {
+        return false;
+    }
+    return true;
 }
 
 static void netvsp_writable(VMBusChannel *chan)
@@ -1775,6 +1860,10 @@ static int netvsp_post_load(void *opaque, int version_id)
     uint32_t max_slot = netvsp_rx_slot_size_for(NETVSP_MTU_MAX);
     int i, ret;
 
+    for (i = 0; i < ARRAY_SIZE(s->channels); i++) {
+        /* the batches are the source's: no ACK of ours is last in them */
+        s->channels[i].ack_last = false;
+    }
     for (i = 0; i < vdev->num_channels && i < ARRAY_SIZE(s->channels); i++) {
         VMBusChannel *chan = vdev->channels[i];
 
@@ -1913,7 +2002,16 @@ static const Property netvsp_props[] = {
                        NETVSP_TX_COALESCE_US_DEFAULT),
     DEFINE_PROP_UINT32("inline-gap-us", VMBusNet, inline_gap_us,
                        NETVSP_INLINE_GAP_US_DEFAULT),
+    DEFINE_PROP_BOOL("ack-coalesce", VMBusNet, ack_coalesce, true),
 };
+
+static void netvsp_instance_init(Object *obj)
+{
+    VMBusNet *s = VMBUS_NET(obj);
+
+    object_property_add_uint64_ptr(obj, "rx-acks-merged", &s->rx_acks_merged,
+                                   OBJ_PROP_FLAG_READ);
+}
 
 static void netvsp_class_init(ObjectClass *oc, void *data)
 {
@@ -1942,6 +2040,7 @@ static const TypeInfo netvsp_type = {
     .name = TYPE_VMBUS_NET,
     .parent = TYPE_VMBUS_DEVICE,
     .instance_size = sizeof(VMBusNet),
+    .instance_init = netvsp_instance_init,
     .class_init = netvsp_class_init,
 };
 

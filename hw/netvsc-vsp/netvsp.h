@@ -120,6 +120,15 @@ typedef struct NetvspChannel {
     QEMUTimer *tx_timer;
     /* host clock (ns) of the guest's last signal, for inline-gap-us */
     int64_t last_signal_ns;
+    /*
+     * The last frame batched is a pure TCP ACK (ack-coalesce): its
+     * connection and numbers, and the RNDIS header written before it. A
+     * later ACK of the same connection that supersedes it takes its slot.
+     */
+    bool ack_last;
+    NetvspTcpAck ack;
+    uint32_t ack_head_len;
+    uint8_t ack_head[NETVSP_RX_RNDIS_OVERHEAD];
 } NetvspChannel;
 
 struct VMBusNet {
@@ -132,6 +141,7 @@ struct VMBusNet {
     uint16_t max_queues;                /* channels offered, with the VPs */
     uint32_t tx_coalesce_us;            /* send completion interrupt delay */
     uint32_t inline_gap_us;             /* signals served in the VP */
+    bool ack_coalesce;                  /* merge pure ACKs of a batch */
 
     NICState *nic;
     /* the peer takes and gives a virtio-net header (tap vnet_hdr) */
@@ -206,6 +216,7 @@ struct VMBusNet {
     uint64_t rx_dropped;
     uint64_t tx_frames;
     uint64_t tx_dropped;
+    uint64_t rx_acks_merged;            /* not migrated: a statistic */
 
     /* migration: what the host pointers stand for (netvsp.c) */
     struct {

@@ -246,6 +246,28 @@ static void vmbus_channel_notify_bh(void *opaque)
     }
 }
 
+bool vmbus_channel_in_vp(VMBusChannel *chan)
+{
+    return chan->notify_in_vp_now;
+}
+
+int vmbus_channel_peek_type(VMBusChannel *chan)
+{
+    VMBusRingPacket pkt;
+    int ret;
+
+    if (!vmbus_channel_live(chan)) {
+        return -EPIPE;
+    }
+    ret = vmbus_ring_peek(&chan->in_ring, &pkt);
+    return ret < 0 ? ret : pkt.type;
+}
+
+void vmbus_channel_defer_notify(VMBusChannel *chan)
+{
+    qemu_bh_schedule(chan->notify_bh);
+}
+
 /* HvSignalEvent from the guest on the channel's connection id. */
 static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
                                     uint16_t flag_number)
@@ -257,7 +279,9 @@ static uint16_t vmbus_channel_event(void *opaque, uint32_t vp_index,
     if (vdc->notify_in_vp && !chan->dev->ctx &&
         (!vdc->notify_now || vdc->notify_now(chan))) {
         qemu_bh_cancel(chan->notify_bh);
+        chan->notify_in_vp_now = true;
         vmbus_channel_notify_bh(chan);
+        chan->notify_in_vp_now = false;
         return HV_STATUS_SUCCESS;
     }
     /*

@@ -69,6 +69,8 @@ struct VMBusChannel {
     bool signal_held;
     /* runs notify and writable: in the device's context */
     QEMUBH *notify_bh;
+    /* notify runs in the signalling VP's thread (notify_in_vp) */
+    bool notify_in_vp_now;
     /* devices with an IOThread: interrupts the guest from the main loop */
     QEMUBH *signal_bh;
     /* devices with an IOThread: the rings may be used (owned by ctx) */

@@ -160,6 +160,24 @@ int vmbus_channel_send_completion(VMBusChannel *chan, uint64_t trans_id,
 int vmbus_channel_send_completion_quiet(VMBusChannel *chan,
                                         uint64_t trans_id, const void *buf,
                                         uint32_t len);
+/*
+ * Whether the notify hook runs in the signalling VP's thread (notify_in_vp)
+ * right now, rather than in a bottom half.
+ */
+bool vmbus_channel_in_vp(VMBusChannel *chan);
+/*
+ * The type (VMBUS_PKT_*) of the next packet the guest sent on @chan,
+ * without reading it: for a notify_now hook. -EAGAIN if there is none,
+ * -EIO if the ring is broken, -EPIPE if the channel is not open.
+ */
+int vmbus_channel_peek_type(VMBusChannel *chan);
+/*
+ * Run the notify hook again from its bottom half (the main loop, or the
+ * device's IOThread): for work that a hook serving in the VP leaves in
+ * the ring, so that it runs beside the VP instead of stopping it.
+ */
+void vmbus_channel_defer_notify(VMBusChannel *chan);
+
 /* Whether a quiet send holds a signal back */
 bool vmbus_channel_signal_held(VMBusChannel *chan);
 /* Give the held signal, if the guest still needs it. */

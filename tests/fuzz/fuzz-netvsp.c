@@ -4,6 +4,8 @@
  *
  * Input: records of one selector byte, then a packet (see fuzz-util.h):
  *   0: an NVSP message (the payload of an in-band packet): its minimum size;
+ *      the same bytes as a frame from the netdev, for the ACK coalescing
+ *      of received frames;
  *   1: the range list of a GPA_DIRECT packet, walked as the device copies
  *      an RNDIS transfer out of guest memory (a fake 1 GiB guest RAM);
  *   2: an RNDIS transfer (the send buffer section or the copied ranges):
@@ -36,6 +38,30 @@ static void fuzz_nvsp(const uint8_t *buf, uint32_t len)
     /* the type is always there; the device copies at most one message */
     FUZZ_CHECK(min >= sizeof(uint32_t));
     FUZZ_CHECK(min <= sizeof(NvspMessage));
+}
+
+static void fuzz_frame(const uint8_t *buf, uint32_t len)
+{
+    NetvspTcpAck a, b;
+    size_t tcp;
+
+    if (!netvsp_parse_pure_ack(buf, len, &a)) {
+        return;
+    }
+    /* Ethernet, an IP header and a TCP header at least */
+    FUZZ_CHECK(len >= 14 + 20 + 20);
+    FUZZ_CHECK(a.addr_len == 4 || a.addr_len == 16);
+    tcp = 14 + (a.addr_len == 4 ? (buf[14] & 0xf) * 4 : 40);
+    FUZZ_CHECK(tcp + 20 <= len);
+    FUZZ_CHECK(buf[tcp + 13] == 0x10);
+    FUZZ_CHECK(a.sport == lduw_be_p(buf + tcp));
+    FUZZ_CHECK(a.ack == ldl_be_p(buf + tcp + 8));
+    /* an ACK never supersedes itself; one further on always does */
+    FUZZ_CHECK(!netvsp_ack_supersedes(&a, &a));
+    b = a;
+    b.ack++;
+    FUZZ_CHECK(netvsp_ack_supersedes(&a, &b));
+    FUZZ_CHECK(!netvsp_ack_supersedes(&b, &a));
 }
 
 typedef struct FuzzWalk {
@@ -232,6 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         switch (sel % 3) {
         case 0:
             fuzz_nvsp(pkt, len);
+            fuzz_frame(pkt, len);
             break;
         case 1:
             /* bit 7: a transfer that began in the send buffer */

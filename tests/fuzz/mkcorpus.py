@@ -114,8 +114,17 @@ frame = bytes.fromhex('525400123456525400abcdef0800') + bytes(46)
 ppis = ppi(0, 0x5) + ppi(2, (1 << 30) | 1448) + ppi(6, 0x10)
 packet = rndis(1, u32(36 + len(ppis), len(frame), 0, 0, 0, 36, len(ppis), 0,
                       0) + ppis + frame)
+# a pure TCP ACK from slirp (Ethernet, IPv4, TCP), and one with timestamps
+ack = (bytes.fromhex('525400123456525400abcdef0800'
+                     '45000028000040004006' '0000' '0a000202' '0a00020f'
+                     '1451a0b4' '00000064' '00001388' '5010ffff' '00000000'))
+ack_ts = (bytes.fromhex('525400123456525400abcdef0800'
+                        '45000034000040004006' '0000' '0a000202' '0a00020f'
+                        '1451a0b4' '00000064' '00001388' '8010ffff' '00000000'
+                        '0101080a0000000100000002'))
 nv = {
     'init': b'\x00' + pkt(u32(1, 0x2, 0x60001)),
+    'ack': b'\x00' + pkt(ack) + b'\x00' + pkt(ack_ts),
     'rndis-pkt': b'\x00' + pkt(u32(107, 1, 0xffffffff, 0)),
     'gpa-direct': b'\x01' + pkt(u32(0, 2) + u32(100, 4000) + u64(0x100, 0x101)
                                 + u32(60, 0) + u64(0x200)),

@@ -294,23 +294,6 @@ static void check_pattern(HvGuest *g, uint32_t width, uint32_t height)
 
 /* Helpers: QMP and the guest */
 
-static uint64_t qom_get_u64(QTestState *qts, const char *path,
-                            const char *prop)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
-                           "{'path': %s, 'property': %s}}", path, prop);
-    QNum *n = qobject_to(QNum, qdict_get(rsp, "return"));
-    uint64_t val;
-
-    if (!n || !qnum_get_try_uint(n, &val)) {
-        g_autoptr(GString) s = qobject_to_json(QOBJECT(rsp));
-
-        g_error("qom-get %s %s: %s", path, prop, s->str);
-    }
-    qobject_unref(rsp);
-    return val;
-}
-
 static bool qom_get_bool(QTestState *qts, const char *path, const char *prop)
 {
     QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
@@ -331,7 +314,7 @@ static uint64_t wait_counter(QTestState *qts, const char *path,
     int i;
 
     for (i = 0; i < 240; i++) {
-        val = qom_get_u64(qts, path, prop);
+        val = hvguest_qom_get_u64(qts, path, prop);
         if (val) {
             return val;
         }
@@ -403,20 +386,20 @@ static void check_video_state(QTestState *qts, uint32_t width,
                               uint32_t height, uint64_t vram_size)
 {
     g_autofree char *version = qom_get_str(qts, VIDEO_PATH, "version");
-    uint64_t gpa = qom_get_u64(qts, VIDEO_PATH, "vram-gpa");
+    uint64_t gpa = hvguest_qom_get_u64(qts, VIDEO_PATH, "vram-gpa");
 
     g_test_message("vmbus-video: version %s, VRAM at 0x%" PRIx64
                    ", %" PRIu64 " dirty rectangles, %" PRIu64
                    " redraws from them, %" PRIu64 " from the dirty log",
-                   version, gpa, qom_get_u64(qts, VIDEO_PATH, "rects-received"),
-                   qom_get_u64(qts, VIDEO_PATH, "redraws-from-rects"),
-                   qom_get_u64(qts, VIDEO_PATH, "redraws-from-scan"));
+                   version, gpa, hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"),
+                   hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-rects"),
+                   hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-scan"));
     g_assert_cmpstr(version, ==, "3.5");
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "width"), ==, width);
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "height"), ==, height);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "width"), ==, width);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "height"), ==, height);
     g_assert_cmpuint(gpa, >=, VMBUS_MMIO_BASE);
     g_assert_cmpuint(gpa + vram_size, <=, VMBUS_MMIO_BASE + VMBUS_MMIO_SIZE);
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "rejected"), ==, 0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rejected"), ==, 0);
 }
 
 /* Input */
@@ -565,10 +548,10 @@ static void check_input(HvGuest *g, bool wait_ready)
     check_events(mouse, mouse_want, ARRAY_SIZE(mouse_want), "mouse");
     g_test_message("keyboard: %u events, %" PRIu64 " scan codes sent; "
                    "mouse: %u events, %" PRIu64 " reports sent",
-                   kbd->len, qom_get_u64(qts, KBD_PATH, "strokes"),
-                   mouse->len, qom_get_u64(qts, MOUSE_PATH, "reports"));
-    g_assert_cmpuint(qom_get_u64(qts, KBD_PATH, "rejected"), ==, 0);
-    g_assert_cmpuint(qom_get_u64(qts, MOUSE_PATH, "rejected"), ==, 0);
+                   kbd->len, hvguest_qom_get_u64(qts, KBD_PATH, "strokes"),
+                   mouse->len, hvguest_qom_get_u64(qts, MOUSE_PATH, "reports"));
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, KBD_PATH, "rejected"), ==, 0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, MOUSE_PATH, "rejected"), ==, 0);
 }
 
 /*
@@ -706,9 +689,9 @@ static void test_default(void)
     check_pattern(g, 1024, 768);
     check_video_state(qts, 1024, 768, 8 << 20);
     /* The guest's dirty rectangles limit the display's redraws. */
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "rects-received"), >, 0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"), >, 0);
     wait_counter(qts, VIDEO_PATH, "redraws-from-rects");
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "redraws-from-scan"), ==,
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-scan"), ==,
                      0);
     check_input(g, true);
     display_guest_quit(&dg);
@@ -738,10 +721,10 @@ static void test_resolution(void)
     check_pattern(g, 800, 600);
     check_video_state(qts, 800, 600, 16 << 20);
     /* Not asked for, the guest sends no dirty rectangles... */
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "rects-received"), ==, 0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"), ==, 0);
     /* ...and the display's redraws come from the dirty-page log. */
     wait_counter(qts, VIDEO_PATH, "redraws-from-scan");
-    g_assert_cmpuint(qom_get_u64(qts, VIDEO_PATH, "redraws-from-rects"), ==,
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-rects"), ==,
                      0);
     display_guest_quit(&dg);
 }
@@ -765,7 +748,7 @@ static void test_migrate(void)
     }
     hvguest_expect_line(dg.g, "HVTEST: pattern-written", HVGUEST_TIMEOUT_S);
     hvguest_expect_line(dg.g, "HVTEST: input-ready", HVGUEST_TIMEOUT_S);
-    gpa = qom_get_u64(hvguest_qts(dg.g), VIDEO_PATH, "vram-gpa");
+    gpa = hvguest_qom_get_u64(hvguest_qts(dg.g), VIDEO_PATH, "vram-gpa");
 
     args = g_strdup_printf(GUEST_MACHINE " -device vmbus-video,id=video"
                            INPUT_DEVICES " -incoming defer");
@@ -776,7 +759,7 @@ static void test_migrate(void)
     hvguest_migrate(dg.g, dst, uri);
 
     check_video_state(hvguest_qts(dst), 1024, 768, 8 << 20);
-    g_assert_cmpuint(qom_get_u64(hvguest_qts(dst), VIDEO_PATH, "vram-gpa"),
+    g_assert_cmpuint(hvguest_qom_get_u64(hvguest_qts(dst), VIDEO_PATH, "vram-gpa"),
                      ==, gpa);
     {
         g_autoptr(Image) img = screendump(hvguest_qts(dst));

@@ -11,6 +11,9 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "hvpart-guest-util.h"
+#include "qobject/qdict.h"
+#include "qobject/qjson.h"
+#include "qobject/qnum.h"
 
 /* How often the console file is read while waiting. */
 #define HVGUEST_POLL_US (10 * 1000)
@@ -653,4 +656,21 @@ char *hvguest_file_sha256(const char *path, unsigned mb)
     }
     close(fd);
     return g_strdup(g_checksum_get_string(sum));
+}
+
+uint64_t hvguest_qom_get_u64(QTestState *qts, const char *path,
+                             const char *prop)
+{
+    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                           "{'path': %s, 'property': %s}}", path, prop);
+    QNum *n = qobject_to(QNum, qdict_get(rsp, "return"));
+    uint64_t val;
+
+    if (!n || !qnum_get_try_uint(n, &val)) {
+        g_autoptr(GString) s = qobject_to_json(QOBJECT(rsp));
+
+        g_error("qom-get %s %s: %s", path, prop, s->str);
+    }
+    qobject_unref(rsp);
+    return val;
 }

@@ -64,6 +64,10 @@ HvGuest *hvguest_start(const char *accel, const char *extra_args,
 
 QTestState *hvguest_qts(HvGuest *g);
 
+/* An unsigned integer property of a QOM object (fails the test if none). */
+uint64_t hvguest_qom_get_u64(QTestState *qts, const char *path,
+                             const char *prop);
+
 /* The console log file (kept when a test fails, see hvguest_quit()). */
 const char *hvguest_console_path(HvGuest *g);
 

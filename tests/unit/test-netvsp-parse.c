@@ -434,6 +434,168 @@ static uint32_t parse_address(const uint8_t *buf, uint32_t len,
     return rndis_parse_network_address(copy, len, mac);
 }
 
+/* Received frames: pure TCP ACKs and which ones supersede others */
+
+/* Ethernet + IPv4 + TCP: flags, @opt_len bytes of options, @data bytes */
+static size_t make_tcp4(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack,
+                        uint8_t flags, const uint8_t *opt, size_t opt_len,
+                        size_t data)
+{
+    size_t tcp_len = 20 + opt_len, l3 = 20 + tcp_len + data;
+
+    memset(f, 0, 14 + l3);
+    stw_be_p(f + 12, 0x0800);
+    f[14] = 0x45;
+    stw_be_p(f + 16, l3);
+    stw_be_p(f + 20, 0x4000);          /* DF */
+    f[22] = 64;
+    f[23] = 6;
+    stl_be_p(f + 26, 0x0a00020f);
+    stl_be_p(f + 30, 0x0a000202);
+    stw_be_p(f + 34, sport);
+    stw_be_p(f + 36, 5201);
+    stl_be_p(f + 38, seq);
+    stl_be_p(f + 42, ack);
+    f[46] = (tcp_len / 4) << 4;
+    f[47] = flags;
+    stw_be_p(f + 48, 65535);
+    if (opt_len) {
+        memcpy(f + 54, opt, opt_len);
+    }
+    return 14 + l3;
+}
+
+/* Ethernet + IPv6 + TCP, no options, @next as the next header */
+static size_t make_tcp6(uint8_t *f, uint32_t ack, uint8_t next)
+{
+    memset(f, 0, 14 + 40 + 20);
+    stw_be_p(f + 12, 0x86dd);
+    f[14] = 0x60;
+    stw_be_p(f + 18, 20);
+    f[20] = next;
+    f[21] = 64;
+    f[22] = 0xfe;
+    f[23] = 0x80;
+    f[53] = 1;                          /* ::1 as the destination */
+    stw_be_p(f + 54, 40000);
+    stw_be_p(f + 56, 22);
+    stl_be_p(f + 58, 7);
+    stl_be_p(f + 62, ack);
+    f[66] = 5 << 4;
+    f[67] = 0x10;
+    return 14 + 40 + 20;
+}
+
+static void test_pure_ack(void)
+{
+    static const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2 };
+    static const uint8_t sack[12] = { 1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2 };
+    uint8_t f[256];
+    NetvspTcpAck a, b;
+    size_t len, cut;
+
+    /* what slirp sends: 54 bytes; with Ethernet padding to 60 */
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    g_assert_cmpuint(len, ==, 54);
+    g_assert_true(netvsp_parse_pure_ack(f, len, &a));
+    g_assert_cmpuint(a.addr_len, ==, 4);
+    g_assert_cmpuint(a.sport, ==, 40000);
+    g_assert_cmpuint(a.dport, ==, 5201);
+    g_assert_cmpuint(a.seq, ==, 100);
+    g_assert_cmpuint(a.ack, ==, 5000);
+    g_assert_cmpuint(ldl_be_p(a.saddr), ==, 0x0a00020f);
+    g_assert_true(netvsp_parse_pure_ack(f, 60, &b));
+    /* every shorter frame is refused */
+    for (cut = 0; cut < len; cut++) {
+        g_assert_false(netvsp_parse_pure_ack(f, cut, &b));
+    }
+
+    /* timestamps are fine, SACK blocks are not */
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, ts, sizeof(ts), 0);
+    g_assert_true(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, sack, sizeof(sack), 0);
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+
+    /* data, or any flag besides ACK */
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 1);
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x18, NULL, 0, 0);       /* PSH */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x11, NULL, 0, 0);       /* FIN */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x12, NULL, 0, 0);       /* SYN */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x50, NULL, 0, 0);       /* ECE */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+
+    /* headers that lie */
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    f[20] |= 0x20;                      /* more fragments */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    stw_be_p(f + 16, 200);              /* IP length past the frame */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    f[46] = 15 << 4;                    /* TCP header past the datagram */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    f[14] = 0x44;                       /* IHL below 5 */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    f[23] = 17;                         /* UDP */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+    len = make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    stw_be_p(f + 12, 0x8100);           /* a VLAN tag */
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+
+    /* IPv6, and an extension header before TCP */
+    len = make_tcp6(f, 9, 6);
+    g_assert_true(netvsp_parse_pure_ack(f, len, &b));
+    g_assert_cmpuint(b.addr_len, ==, 16);
+    g_assert_cmpuint(b.daddr[15], ==, 1);
+    g_assert_cmpuint(b.ack, ==, 9);
+    for (cut = 0; cut < len; cut++) {
+        g_assert_false(netvsp_parse_pure_ack(f, cut, &b));
+    }
+    len = make_tcp6(f, 9, 0);
+    g_assert_false(netvsp_parse_pure_ack(f, len, &b));
+}
+
+static void test_ack_supersedes(void)
+{
+    uint8_t f[128];
+    NetvspTcpAck a, b;
+
+    make_tcp4(f, 40000, 100, 5000, 0x10, NULL, 0, 0);
+    g_assert_true(netvsp_parse_pure_ack(f, 54, &a));
+    b = a;
+    /* a duplicate ACK is news to the receiving TCP */
+    g_assert_false(netvsp_ack_supersedes(&a, &b));
+    b.ack = a.ack + 1460;
+    g_assert_true(netvsp_ack_supersedes(&a, &b));
+    g_assert_false(netvsp_ack_supersedes(&b, &a));
+    /* across the wrap of the sequence space */
+    a.ack = 0xfffffff0;
+    b.ack = 0x10;
+    g_assert_true(netvsp_ack_supersedes(&a, &b));
+    b.ack = a.ack + 0x80000000u;
+    g_assert_false(netvsp_ack_supersedes(&a, &b));
+    /* another connection, or a segment that is not the same */
+    b.ack = a.ack + 1;
+    b.sport++;
+    g_assert_false(netvsp_ack_supersedes(&a, &b));
+    b.sport--;
+    b.seq++;
+    g_assert_false(netvsp_ack_supersedes(&a, &b));
+    b.seq--;
+    b.daddr[0] ^= 1;
+    g_assert_false(netvsp_ack_supersedes(&a, &b));
+    b.daddr[0] ^= 1;
+    make_tcp6(f, a.ack + 1, 6);
+    g_assert_true(netvsp_parse_pure_ack(f, 74, &b));
+    g_assert_false(netvsp_ack_supersedes(&a, &b));
+}
+
 static void test_network_address(void)
 {
     static const uint8_t want[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
@@ -577,6 +739,8 @@ int main(int argc, char **argv)
     g_test_add_func("/netvsp-parse/request", test_request);
     g_test_add_func("/netvsp-parse/offload-params", test_offload_params);
     g_test_add_func("/netvsp-parse/network-address", test_network_address);
+    g_test_add_func("/netvsp-parse/pure-ack", test_pure_ack);
+    g_test_add_func("/netvsp-parse/ack-supersedes", test_ack_supersedes);
     g_test_add_func("/netvsp-parse/fuzz", test_fuzz);
     return g_test_run();
 }
