@@ -22,7 +22,8 @@
 # (shared, noisy) host hits all alike; medians over the runs, and the ratio
 # vmbus-net / best of (virtio-net, e1000) per row (target: >= 1).
 #   BENCH_RUNS=N (default 3), BENCH_NET_TIME=S seconds per measurement
-#   (default 10), BENCH_NET_NICS="vmbus-net virtio-net-pci e1000 tulip"
+#   (default 10), BENCH_NET_NICS="vmbus-net virtio-net-pci e1000 tulip",
+#   BENCH_NET_TESTS="tcp-tx tcp-rx udp-tx udp-rx" (some of them)
 # Output: build/bench/net.txt (summary), net-raw.txt (every measurement).
 set -euo pipefail
 
@@ -33,6 +34,8 @@ runs="${BENCH_RUNS:-3}"
 secs="${BENCH_NET_TIME:-10}"
 udp_rate="${BENCH_NET_UDP_RATE:-40M}"
 nics="${BENCH_NET_NICS:-vmbus-net virtio-net-pci e1000 tulip}"
+tests="${BENCH_NET_TESTS:-tcp-tx tcp-rx udp-tx udp-rx}"
+ntests=$(echo "$tests" | wc -w)
 initrd="$guest/initramfs-bench.cpio.gz"
 
 if [ ! -f "$initrd" ]; then
@@ -76,7 +79,7 @@ one_run() {
     # shellcheck disable=SC2086  # BENCH_NET_QEMU_ARGS: several arguments
     while IFS= read -r line; do
         case "$line" in
-        *"HVTEST: iperf-raw "*|*"HVTEST: iperf-irqs "*)
+        *"HVTEST: iperf-raw "*|*"HVTEST: iperf-irqs "*|*"HVTEST: iperf-cpu "*)
             echo "$nic ${line#*HVTEST: }" >> "$out/net-iperf3-lines.txt" ;;
         *"HVTEST: iperf-result "*)
             line=${line#*HVTEST: iperf-result }
@@ -95,11 +98,11 @@ one_run() {
                  -m 1G -smp 2 -display none -monitor none -serial stdio \
                  -no-reboot -nodefaults -kernel "$guest/vmlinuz" \
                  -initrd "$initrd" \
-                 -append "console=ttyS0 panic=-1 hvtest.mods=$(nic_mods "$nic") hvtest.script=iperf-bench hvtest.iperf_drv=$(nic_driver "$nic") hvtest.iperf_port=$port hvtest.iperf_time=$secs hvtest.iperf_udp_rate=$udp_rate" \
+                 -append "console=ttyS0 panic=-1 hvtest.mods=$(nic_mods "$nic") hvtest.script=iperf-bench hvtest.iperf_drv=$(nic_driver "$nic") hvtest.iperf_port=$port hvtest.iperf_time=$secs hvtest.iperf_udp_rate=$udp_rate hvtest.iperf_tests=${tests// /,}" \
                  -netdev user,id=n0 -device "$nic,netdev=n0" \
                  ${BENCH_NET_QEMU_ARGS:-} 2>&1)
-    if [ "$got" != 4 ]; then
-        echo "bench-net: $nic run gave $got of 4 results" >&2
+    if [ "$got" != "$ntests" ]; then
+        echo "bench-net: $nic run gave $got of $ntests results" >&2
         return 1
     fi
 }
@@ -130,6 +133,7 @@ value() {
                "udp-rx 4 pkt/s"; do
         # shellcheck disable=SC2086  # three words
         set -- $row
+        case " $tests " in *" $1 "*) ;; *) continue ;; esac
         printf '%-24s' "$1 ($3)"
         declare -A v=()
         for nic in $nics; do

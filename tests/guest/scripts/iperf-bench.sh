@@ -10,6 +10,8 @@
 #   hvtest.iperf_port=N     the host's iperf3 port
 #   hvtest.iperf_time=S     seconds per measurement (default 10)
 #   hvtest.iperf_udp_rate=R iperf3 -b for host-to-guest UDP (default 40M)
+#   hvtest.iperf_tests=A,B  the measurements to take, of the four below
+#                           (default all, in this order)
 # Measurements, in this order:
 #   tcp-tx   TCP, guest to host (iperf3 default 128 KiB writes)
 #   tcp-rx   TCP, host to guest (-R)
@@ -21,6 +23,8 @@
 #   HVTEST: iperf-result <test> rc=<iperf3 status> mbps=<receiver Mbit/s>
 #           pps=<datagrams/s received, UDP only>
 #   HVTEST: iperf-irqs <test> <interrupts the guest took meanwhile>
+#   HVTEST: iperf-cpu <test> cpuN=<busy>/<softirq>/<idle> ...
+#           the guest's own account of each CPU's time meanwhile, in %
 
 # shellcheck source=SCRIPTDIR/../hvtest-lib.sh
 . /lib/hvtest-lib.sh
@@ -62,11 +66,18 @@ irq_total() {
          END { print s + 0 }' /proc/interrupts
 }
 
+# The cpuN lines of /proc/stat: busy, softirq and idle time in ticks.
+cpu_times() {
+    awk '/^cpu[0-9]/ { print $1, $2 + $3 + $4 + $7 + $8, $8, $5 + $6 }' \
+        /proc/stat
+}
+
 # measure NAME IPERF3-ARGS...: one iperf3 client run, its receiver line
 measure() {
     name=$1
     shift
     irq0=$(irq_total)
+    cpu0=$(cpu_times)
     out=$(iperf3 -c 10.0.2.2 -p "$port" -t "$t" -f m --connect-timeout 10000 \
           "$@" 2>&1)
     rc=$?
@@ -91,9 +102,20 @@ measure() {
     }')
     hvtest_say "iperf-result $name rc=$rc $res"
     hvtest_say "iperf-irqs $name $(($(irq_total) - irq0))"
+    hvtest_say "iperf-cpu $name $(printf '%s\n%s\n' "$cpu0" "$(cpu_times)" |
+        awk '{ if ($1 in b) { t = $2 - b[$1] + $4 - i[$1]; if (t < 1) t = 1
+                   printf "%s=%d/%d/%d ", $1, 100 * ($2 - b[$1]) / t,
+                          100 * ($3 - s[$1]) / t, 100 * ($4 - i[$1]) / t }
+               else { b[$1] = $2; s[$1] = $3; i[$1] = $4 } }')"
 }
 
-measure tcp-tx
-measure tcp-rx -R
-measure udp-tx -u -l 64 -b 0
-measure udp-rx -u -l 64 -b "$udp_rate" -R
+tests=$(hvtest_cmdline_value hvtest.iperf_tests)
+for name in $(echo "${tests:-tcp-tx,tcp-rx,udp-tx,udp-rx}" | tr , ' '); do
+    case $name in
+    tcp-tx) measure tcp-tx ;;
+    tcp-rx) measure tcp-rx -R ;;
+    udp-tx) measure udp-tx -u -l 64 -b 0 ;;
+    udp-rx) measure udp-rx -u -l 64 -b "$udp_rate" -R ;;
+    *) hvtest_log "iperf-bench: unknown measurement $name" ;;
+    esac
+done
