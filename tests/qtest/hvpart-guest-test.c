@@ -209,23 +209,6 @@ static QDict *query_hvpart(QTestState *qts)
     return qtest_qmp_assert_success_ref(qts, "{'execute': 'query-hvpart'}");
 }
 
-static uint64_t qom_get_u64(QTestState *qts, const char *path,
-                            const char *prop)
-{
-    QDict *rsp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
-                           "{'path': %s, 'property': %s}}", path, prop);
-    QNum *n = qobject_to(QNum, qdict_get(rsp, "return"));
-    uint64_t val;
-
-    if (!n || !qnum_get_try_uint(n, &val)) {
-        g_autoptr(GString) s = qobject_to_json(QOBJECT(rsp));
-
-        g_error("qom-get %s %s: %s", path, prop, s->str);
-    }
-    qobject_unref(rsp);
-    return val;
-}
-
 /*
  * Wait until the heartbeat device at @path has counted more than @above
  * good answers from the guest; @what says when, for the failure message.
@@ -238,7 +221,7 @@ static uint64_t wait_beats_above(HvGuest *g, const char *path,
     uint64_t beats;
 
     for (;;) {
-        beats = qom_get_u64(hvguest_qts(g), path, "beats");
+        beats = hvguest_qom_get_u64(hvguest_qts(g), path, "beats");
         if (beats > above) {
             return beats;
         }
@@ -511,11 +494,12 @@ static void test_query(void)
     qobject_unref(info);
 
     /* The guest answers every 500 ms; wait for a few answers more. */
-    beats0 = qom_get_u64(hvguest_qts(g), HB_PATH, "beats");
+    beats0 = hvguest_qom_get_u64(hvguest_qts(g), HB_PATH, "beats");
     beats = wait_beats_above(g, HB_PATH, beats0 + 2, "running guest");
     g_test_message("heartbeats: %" PRIu64 ", then %" PRIu64 "; last %"
                    PRIu64 " ms ago", beats0, beats,
-                   qom_get_u64(hvguest_qts(g), HB_PATH, "last-beat-age-ms"));
+                   hvguest_qom_get_u64(hvguest_qts(g), HB_PATH,
+                                       "last-beat-age-ms"));
 
     powerdown_through_ic(g, &pos);
     hvguest_quit(g);
@@ -686,8 +670,8 @@ static void test_migrate(void)
     hvguest_migrate(src, dst, uri);
 
     /* State that must have come across. */
-    src_beats = qom_get_u64(hvguest_qts(src), HB_PATH, "beats");
-    dst_beats = qom_get_u64(hvguest_qts(dst), HB_PATH, "beats");
+    src_beats = hvguest_qom_get_u64(hvguest_qts(src), HB_PATH, "beats");
+    dst_beats = hvguest_qom_get_u64(hvguest_qts(dst), HB_PATH, "beats");
     g_test_message("heartbeats: %" PRIu64 " on the source when it stopped, "
                    "%" PRIu64 " on the destination when it started",
                    src_beats, dst_beats);
