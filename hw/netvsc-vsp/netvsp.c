@@ -1274,8 +1274,8 @@ static bool netvsp_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
      * its pages) costs a copy, its segmentation and the netdev's work on
      * each segment. Served in the VP, all of that stops the guest; the main
      * loop does it while the guest goes on (builds the next frame, takes
-     * the ACKs). Small frames and completions stay in the VP: cheap, and
-     * the guest may be waiting for what they bring back.
+     * the ACKs). Small frames stay in the VP: cheap, and the guest may be
+     * waiting for what they bring back.
      */
     if (pkt->type == VMBUS_PKT_GPA_DIRECT && vmbus_channel_in_vp(chan)) {
         vmbus_channel_defer_notify(chan);

@@ -391,12 +391,15 @@ static void check_video_state(QTestState *qts, uint32_t width,
     g_test_message("vmbus-video: version %s, VRAM at 0x%" PRIx64
                    ", %" PRIu64 " dirty rectangles, %" PRIu64
                    " redraws from them, %" PRIu64 " from the dirty log",
-                   version, gpa, hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"),
+                   version, gpa,
+                   hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"),
                    hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-rects"),
                    hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-scan"));
     g_assert_cmpstr(version, ==, "3.5");
-    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "width"), ==, width);
-    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "height"), ==, height);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "width"), ==,
+                     width);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "height"), ==,
+                     height);
     g_assert_cmpuint(gpa, >=, VMBUS_MMIO_BASE);
     g_assert_cmpuint(gpa + vram_size, <=, VMBUS_MMIO_BASE + VMBUS_MMIO_SIZE);
     g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rejected"), ==, 0);
@@ -689,10 +692,11 @@ static void test_default(void)
     check_pattern(g, 1024, 768);
     check_video_state(qts, 1024, 768, 8 << 20);
     /* The guest's dirty rectangles limit the display's redraws. */
-    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"), >, 0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"),
+                     >, 0);
     wait_counter(qts, VIDEO_PATH, "redraws-from-rects");
-    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-scan"), ==,
-                     0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH,
+                                         "redraws-from-scan"), ==, 0);
     check_input(g, true);
     display_guest_quit(&dg);
 }
@@ -721,11 +725,12 @@ static void test_resolution(void)
     check_pattern(g, 800, 600);
     check_video_state(qts, 800, 600, 16 << 20);
     /* Not asked for, the guest sends no dirty rectangles... */
-    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"), ==, 0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "rects-received"),
+                     ==, 0);
     /* ...and the display's redraws come from the dirty-page log. */
     wait_counter(qts, VIDEO_PATH, "redraws-from-scan");
-    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH, "redraws-from-rects"), ==,
-                     0);
+    g_assert_cmpuint(hvguest_qom_get_u64(qts, VIDEO_PATH,
+                                         "redraws-from-rects"), ==, 0);
     display_guest_quit(&dg);
 }
 
@@ -759,8 +764,8 @@ static void test_migrate(void)
     hvguest_migrate(dg.g, dst, uri);
 
     check_video_state(hvguest_qts(dst), 1024, 768, 8 << 20);
-    g_assert_cmpuint(hvguest_qom_get_u64(hvguest_qts(dst), VIDEO_PATH, "vram-gpa"),
-                     ==, gpa);
+    g_assert_cmpuint(hvguest_qom_get_u64(hvguest_qts(dst), VIDEO_PATH,
+                                         "vram-gpa"), ==, gpa);
     {
         g_autoptr(Image) img = screendump(hvguest_qts(dst));
 
