@@ -97,8 +97,19 @@ typedef struct HvpartOverlay HvpartOverlay;
 HvpartOverlay *hvpart_overlay_new(HvpartOverlayKind kind, uint32_t vp_index);
 /* The page's contents, for the hypervisor's own reads and writes. */
 void *hvpart_overlay_page(HvpartOverlay *ov);
-/* Tell migration that the hypervisor wrote [offset, offset + len). */
+/* The hypervisor wrote [offset, offset + len): hvpart_ram_written(). */
 void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len);
+
+/*
+ * The host wrote @len bytes of guest RAM at @offset of @mr through a host
+ * pointer (a VSP's ring or buffer, an overlay page): what
+ * address_space_write() does after its copy. Code translated from those
+ * bytes is dropped, for TCG runs the VPs: a page the guest once ran code
+ * from may be a buffer now and code again later. The dirty logs
+ * (migration, display) learn of the write. Cheap when the range is dirty
+ * for every log already.
+ */
+void hvpart_ram_written(MemoryRegion *mr, hwaddr offset, hwaddr len);
 void hvpart_overlay_map(HvpartOverlay *ov, hwaddr gpa);
 void hvpart_overlay_unmap(HvpartOverlay *ov);
 bool hvpart_overlay_mapped(HvpartOverlay *ov, hwaddr *gpa);

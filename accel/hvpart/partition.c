@@ -10,6 +10,8 @@
 #include "qemu/error-report.h"
 #include "exec/address-spaces.h"
 #include "exec/memory.h"
+#include "exec/exec-all.h"
+#include "exec/ram_addr.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
 #include "target/i386/cpu.h"
@@ -221,7 +223,26 @@ void *hvpart_overlay_page(HvpartOverlay *ov)
 
 void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len)
 {
-    memory_region_set_dirty(&ov->mr, offset, len);
+    hvpart_ram_written(&ov->mr, offset, len);
+}
+
+void hvpart_ram_written(MemoryRegion *mr, hwaddr offset, hwaddr len)
+{
+    ram_addr_t addr = memory_region_get_ram_addr(mr) + offset;
+    uint8_t logs = memory_region_get_dirty_log_mask(mr);
+
+    if (!len || addr == RAM_ADDR_INVALID) {
+        return;
+    }
+    logs = cpu_physical_memory_range_includes_clean(addr, len, logs);
+    if (logs & (1 << DIRTY_MEMORY_CODE)) {
+        /* The page keeps its clean code bit: CPU writes stay trapped. */
+        tb_invalidate_phys_range(addr, addr + len - 1);
+        logs &= ~(1 << DIRTY_MEMORY_CODE);
+    }
+    if (logs) {
+        cpu_physical_memory_set_dirty_range(addr, len, logs);
+    }
 }
 
 static bool overlay_is_per_vp(HvpartOverlay *ov)

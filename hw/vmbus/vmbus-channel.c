@@ -180,8 +180,8 @@ static void vmbus_ring_dirty(void *opaque, uint32_t page_index)
     VMBusRingMap *map = opaque;
 
     if (page_index < map->npages) {
-        memory_region_set_dirty(map->mrs[page_index], map->offsets[page_index],
-                                VMBUS_PAGE_SIZE);
+        hvpart_ram_written(map->mrs[page_index], map->offsets[page_index],
+                           VMBUS_PAGE_SIZE);
     }
 }
 

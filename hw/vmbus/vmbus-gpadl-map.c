@@ -15,6 +15,7 @@
 #include "qemu/osdep.h"
 #include "qemu/iov.h"
 #include "exec/address-spaces.h"
+#include "accel/hvpart/hvpart.h"
 #include "hw/vmbus/vmbus-internal.h"
 #include "trace.h"
 
@@ -150,10 +151,11 @@ int vmbus_gpadl_map_read(VMBusGpadlMap *map, uint64_t offset, void *buf,
     return 0;
 }
 
-static void vmbus_gpadl_map_dirty(VMBusGpadlMap *map, uint32_t page)
+static void vmbus_gpadl_map_dirty(VMBusGpadlMap *map, uint32_t page,
+                                  uint32_t in_page, uint32_t len)
 {
-    memory_region_set_dirty(map->pm.mrs[page], map->pm.offsets[page],
-                            VMBUS_PAGE_SIZE);
+    hvpart_ram_written(map->pm.mrs[page], map->pm.offsets[page] + in_page,
+                       len);
 }
 
 int vmbus_gpadl_map_write(VMBusGpadlMap *map, uint64_t offset,
@@ -170,7 +172,7 @@ int vmbus_gpadl_map_write(VMBusGpadlMap *map, uint64_t offset,
         uint32_t chunk = MIN(len, VMBUS_PAGE_SIZE - in_page);
 
         memcpy((uint8_t *)map->pm.pages[page] + in_page, src, chunk);
-        vmbus_gpadl_map_dirty(map, page);
+        vmbus_gpadl_map_dirty(map, page, in_page, chunk);
         src += chunk;
         offset += chunk;
         len -= chunk;
@@ -195,7 +197,7 @@ int vmbus_gpadl_map_write_iov(VMBusGpadlMap *map, uint64_t offset,
 
         iov_to_buf(iov, iov_cnt, iov_offset,
                    (uint8_t *)map->pm.pages[page] + in_page, chunk);
-        vmbus_gpadl_map_dirty(map, page);
+        vmbus_gpadl_map_dirty(map, page, in_page, chunk);
         iov_offset += chunk;
         offset += chunk;
         len -= chunk;

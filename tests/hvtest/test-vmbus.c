@@ -1613,6 +1613,46 @@ static void test_queue_overflow(void)
     CHECK(server_alive("message flood"), "the server stopped answering");
 }
 
+/*
+ * A ring page the guest ran code from before. Under TCG the host's writes
+ * to it (the write_index of the NEGOTIATE it sends at open) must drop the
+ * code translated from it, or keep the page's writes trapped: code the
+ * guest writes there afterwards is what runs, not the old translation.
+ */
+static void test_ring_page_was_code(void)
+{
+    static const uint8_t ret1[] = { 0xb8, 1, 0, 0, 0, 0xc3 };
+    static const uint8_t ret2[] = { 0xb8, 2, 0, 0, 0, 0xc3 };
+    const char *context = "ring page that held code";
+    volatile uint8_t *code;     /* the host writes this page too */
+    int (*fn)(void);
+    int r;
+
+    REQUIRE(vm.connected && vm.hb_relid, "no heartbeat channel");
+    if (vm.open) {
+        channel_close(vm.hb_relid);
+        vm.open = false;
+        REQUIRE(vmbus_expect_nothing(context), "close answered");
+    }
+    if (vm.gpadl_ok) {
+        vm.gpadl_ok = false;
+        REQUIRE(gpadl_teardown(vm.hb_relid, vm.ring_gpadl, context),
+                "teardown failed");
+    }
+    REQUIRE(ring_gpadl_new(context), "no ring GPADL");
+    /* The host->guest ring's control page: the host writes its index. */
+    code = vm.ring[RING_SPLIT] + 0x800;
+    fn = (int (*)(void))(uintptr_t)code;
+    memcpy((void *)code, ret1, sizeof(ret1));
+    r = fn();
+    CHECK(r == 1, "the first code returned %d", r);
+    REQUIRE(channel_open_ring(context), "open failed");
+    memcpy((void *)code, ret2, sizeof(ret2));
+    r = fn();
+    CHECK(r == 2, "the code written after the host's ring write returned "
+          "%d: a stale translation of the old code ran", r);
+}
+
 /* Unload */
 
 static void test_unload(void)
@@ -1677,6 +1717,7 @@ const HvTestCase vmbus_tests[] = {
     { "synic-pending-eom", test_pending_eom },
     { "synic-eom-busy-slot", test_eom_busy_slot },
     { "synic-queue-overflow", test_queue_overflow },
+    { "vmbus-ring-page-was-code", test_ring_page_was_code },
     { "vmbus-unload", test_unload },
 };
 const size_t vmbus_tests_count = ARRAY_SIZE(vmbus_tests);
