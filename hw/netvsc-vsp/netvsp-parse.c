@@ -231,19 +231,20 @@ int rndis_parse_request(const uint8_t *body, uint32_t len, RndisRequest *req,
     return 0;
 }
 
-/* One OID_TCP_OFFLOAD_PARAMETERS setting of a transmit checksum. */
-static bool rndis_csum_param(uint8_t v, bool *tx)
+/* One OID_TCP_OFFLOAD_PARAMETERS setting of a checksum offload. */
+static bool rndis_csum_param(uint8_t v, bool *tx, bool *rx)
 {
     switch (v) {
     case NDIS_OFFLOAD_PARAMETERS_NO_CHANGE:
         return true;
     case NDIS_OFFLOAD_PARAMETERS_TX_RX_DISABLED:
-    case NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED:
-        *tx = false;
-        return true;
     case NDIS_OFFLOAD_PARAMETERS_TX_ENABLED_RX_DISABLED:
+    case NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED:
     case NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED:
-        *tx = true;
+        *tx = v == NDIS_OFFLOAD_PARAMETERS_TX_ENABLED_RX_DISABLED ||
+              v == NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED;
+        *rx = v == NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED ||
+              v == NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED;
         return true;
     default:
         return false;
@@ -284,10 +285,14 @@ uint32_t rndis_parse_offload_params(const uint8_t *in, uint32_t len,
     }
     memset(&p, 0, sizeof(p));
     memcpy(&p, in, MIN(len, sizeof(p)));
-    if (!rndis_csum_param(p.tcp_ip_v4_csum, &next.tx_csum_tcp4) ||
-        !rndis_csum_param(p.udp_ip_v4_csum, &next.tx_csum_udp4) ||
-        !rndis_csum_param(p.tcp_ip_v6_csum, &next.tx_csum_tcp6) ||
-        !rndis_csum_param(p.udp_ip_v6_csum, &next.tx_csum_udp6) ||
+    if (!rndis_csum_param(p.tcp_ip_v4_csum, &next.tx_csum_tcp4,
+                          &next.rx_csum_tcp4) ||
+        !rndis_csum_param(p.udp_ip_v4_csum, &next.tx_csum_udp4,
+                          &next.rx_csum_udp4) ||
+        !rndis_csum_param(p.tcp_ip_v6_csum, &next.tx_csum_tcp6,
+                          &next.rx_csum_tcp6) ||
+        !rndis_csum_param(p.udp_ip_v6_csum, &next.tx_csum_udp6,
+                          &next.rx_csum_udp6) ||
         !rndis_lso_param(p.lso_v2_ipv4, &next.lso4) ||
         !rndis_lso_param(p.lso_v2_ipv6, &next.lso6)) {
         return RNDIS_STATUS_INVALID_DATA;

@@ -74,12 +74,20 @@ typedef struct RndisRequest {
 int rndis_parse_request(const uint8_t *body, uint32_t len, RndisRequest *req,
                         const char **why);
 
-/* Offloads the guest turned on with OID_TCP_OFFLOAD_PARAMETERS */
+/*
+ * Offloads the guest turned on with OID_TCP_OFFLOAD_PARAMETERS: checksums
+ * on transmit (the host completes them) and on receive (the host tells
+ * which are good), and LSO.
+ */
 typedef struct NetvspOffloads {
     bool tx_csum_tcp4;
     bool tx_csum_udp4;
     bool tx_csum_tcp6;
     bool tx_csum_udp6;
+    bool rx_csum_tcp4;
+    bool rx_csum_udp4;
+    bool rx_csum_tcp6;
+    bool rx_csum_udp6;
     bool lso4;
     bool lso6;
 } NetvspOffloads;

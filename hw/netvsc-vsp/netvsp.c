@@ -529,15 +529,14 @@ static bool netvsp_can_receive(NetClientState *nc)
 }
 
 /*
- * The channel for a frame: with a multi-queue netdev the one of the
- * netdev queue it came from; with the guest's RSS parameters the one its
- * Toeplitz hash picks in the indirection table (*@hash set, for the hash
- * PPI); else, or if that channel is not open, the primary.
+ * The channel for the frame parsed in s->rx_pkt: with a multi-queue netdev
+ * the one of the netdev queue it came from; with the guest's RSS
+ * parameters the one its Toeplitz hash picks in the indirection table
+ * (*@hash set, for the hash PPI); else, or if that channel is not open,
+ * the primary.
  */
 static NetvspChannel *netvsp_rx_channel(VMBusNet *s, NetClientState *nc,
-                                        const struct iovec *iov, int iovcnt,
-                                        size_t off, uint32_t *hash,
-                                        bool *has_hash)
+                                        uint32_t *hash, bool *has_hash)
 {
     uint32_t index = 0;
 
@@ -549,7 +548,6 @@ static NetvspChannel *netvsp_rx_channel(VMBusNet *s, NetClientState *nc,
         EthL4HdrProto l4;
         NetRxPktRssType type;
 
-        net_rx_pkt_set_protocols(s->rx_pkt, iov, iovcnt, off);
         net_rx_pkt_get_protocols(s->rx_pkt, &ip4, &ip6, &l4);
         if (ip4 && l4 == ETH_L4_HDR_PROTO_TCP &&
             (s->rss_hashinfo & NDIS_HASH_TCP_IPV4)) {
@@ -596,36 +594,102 @@ static bool netvsp_rx_filter(VMBusNet *s, const uint8_t *dst)
 }
 
 /*
- * The receive checksum PPI for a frame whose virtio-net header the backend
- * gave: report a good L4 checksum only where the backend vouches for it
- * (VIRTIO_NET_HDR_F_DATA_VALID, or a partial checksum completed here).
- * Returns 0 when there is nothing to report.
+ * Whether the TCP or UDP segment of the frame parsed in s->rx_pkt (@iov,
+ * its @frame_off bytes on) lies whole inside the frame, as the lengths in
+ * its headers say, and is one the checksum covers as computed here: no
+ * IPv4 options shorter than the header, no IPv6 extension headers (a
+ * routing header changes the pseudo-header).
  */
-static uint32_t netvsp_rx_csum_info(const struct iovec *iov, int iovcnt,
-                                    size_t frame_off, bool valid)
+static bool netvsp_rx_l4_in_frame(VMBusNet *s, const struct iovec *iov,
+                                  int iovcnt, size_t frame_off, bool ip4,
+                                  EthL4HdrProto l4)
 {
-    bool hasip4, hasip6;
-    size_t l3, l4, l5;
-    eth_ip6_hdr_info ip6;
-    eth_ip4_hdr_info ip4;
-    eth_l4_hdr_info l4info;
+    size_t total = net_rx_pkt_get_total_len(s->rx_pkt);
+    size_t l4_off = net_rx_pkt_get_l4_hdr_offset(s->rx_pkt);
+    size_t l3_off = l4_off, l4_len;
+    struct udp_header udp;
 
-    if (!valid) {
-        return 0;
+    if (ip4) {
+        struct ip_header *ip = &net_rx_pkt_get_ip4_info(s->rx_pkt)->ip4_hdr;
+        size_t ihl = IP_HDR_GET_LEN(ip), ip_len = be16_to_cpu(ip->ip_len);
+
+        if (ihl < sizeof(*ip) || ip_len < ihl || l4_off < ihl) {
+            return false;
+        }
+        l3_off = l4_off - ihl;
+        l4_len = ip_len - ihl;
+        if (l3_off + ip_len > total) {
+            return false;
+        }
+    } else {
+        eth_ip6_hdr_info *info = net_rx_pkt_get_ip6_info(s->rx_pkt);
+
+        if (info->full_hdr_len != sizeof(struct ip6_header) ||
+            l4_off < sizeof(struct ip6_header)) {
+            return false;
+        }
+        l4_len = be16_to_cpu(info->ip6_hdr.ip6_ctlun.ip6_un1.ip6_un1_plen);
+        if (l4_off + l4_len > total) {
+            return false;
+        }
     }
-    eth_get_protocols(iov, iovcnt, frame_off, &hasip4, &hasip6, &l3, &l4,
-                      &l5, &ip6, &ip4, &l4info);
-    if (!hasip4 && !hasip6) {
-        return 0;
+    if (l4 == ETH_L4_HDR_PROTO_TCP) {
+        return l4_len >= sizeof(struct tcp_header);
     }
-    switch (l4info.proto) {
+    if (iov_to_buf(iov, iovcnt, frame_off + l4_off, &udp, sizeof(udp)) !=
+        sizeof(udp)) {
+        return false;
+    }
+    return be16_to_cpu(udp.uh_ulen) >= sizeof(udp) &&
+           be16_to_cpu(udp.uh_ulen) <= l4_len;
+}
+
+/*
+ * The receive checksum PPI for the frame parsed in s->rx_pkt (@iov, its
+ * @frame_off bytes on), for the protocols the guest turned receive
+ * checksums on for: a good TCP or UDP checksum, where the backend vouches
+ * for it (@vouched: VIRTIO_NET_HDR_F_DATA_VALID, or a partial checksum
+ * completed here) or, with rx-csum-verify, where it was checked here
+ * (*@verified set). Returns 0 when there is nothing to report: the guest
+ * checks for itself. (No IPv4 header checksum offload is offered: the
+ * guest checks those.)
+ */
+static uint32_t netvsp_rx_csum_info(VMBusNet *s, const struct iovec *iov,
+                                    int iovcnt, size_t frame_off,
+                                    bool vouched, bool *verified)
+{
+    const NetvspOffloads *on = &s->offloads;
+    bool ip4, ip6, wanted, valid;
+    EthL4HdrProto l4;
+    uint32_t info;
+
+    net_rx_pkt_get_protocols(s->rx_pkt, &ip4, &ip6, &l4);
+    switch (l4) {
     case ETH_L4_HDR_PROTO_TCP:
-        return RNDIS_CSUM_RX_TCP_SUCCEEDED;
+        wanted = ip4 ? on->rx_csum_tcp4 : ip6 && on->rx_csum_tcp6;
+        info = RNDIS_CSUM_RX_TCP_SUCCEEDED;
+        break;
     case ETH_L4_HDR_PROTO_UDP:
-        return RNDIS_CSUM_RX_UDP_SUCCEEDED;
+        wanted = ip4 ? on->rx_csum_udp4 : ip6 && on->rx_csum_udp6;
+        info = RNDIS_CSUM_RX_UDP_SUCCEEDED;
+        break;
     default:
         return 0;
     }
+    if (!wanted) {
+        return 0;
+    }
+    if (vouched) {
+        return info;
+    }
+    /* A UDP checksum of 0 is none: the guest takes the datagram as is. */
+    if (!s->rx_csum_verify ||
+        !netvsp_rx_l4_in_frame(s, iov, iovcnt, frame_off, ip4, l4) ||
+        !net_rx_pkt_validate_l4_csum(s->rx_pkt, &valid) || !valid) {
+        return 0;
+    }
+    *verified = true;
+    return info;
 }
 
 /*
@@ -672,8 +736,11 @@ static bool netvsp_rx_merge_ack(VMBusNet *s, NetvspChannel *nch,
     /* Ethernet, IPv6 and TCP with the largest options a pure ACK has */
     uint8_t frame[ETH_HLEN + 40 + 60];
     uint32_t slot, off;
+    bool ip4, ip6;
+    EthL4HdrProto l4;
 
-    if (frame_len > sizeof(frame)) {
+    net_rx_pkt_get_protocols(s->rx_pkt, &ip4, &ip6, &l4);
+    if (l4 != ETH_L4_HDR_PROTO_TCP || frame_len > sizeof(frame)) {
         return false;
     }
     iov_to_buf(iov, iovcnt, hdr_len, frame, frame_len);
@@ -711,7 +778,7 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
     struct iovec linear_iov;
     uint8_t dst[ETH_ALEN];
     uint32_t frame_len, ppi_len = 0, msg_len, csum_info = 0, hash = 0;
-    bool csum_valid = false, has_hash, is_ack = false;
+    bool csum_valid = false, csum_verified = false, has_hash, is_ack = false;
     NetvspTcpAck ack;
     int64_t slot;
 
@@ -744,8 +811,10 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
     } else if (vh.flags & VIRTIO_NET_HDR_F_DATA_VALID) {
         csum_valid = true;
     }
-    csum_info = netvsp_rx_csum_info(iov, iovcnt, hdr_len, csum_valid);
-    nch = netvsp_rx_channel(s, nc, iov, iovcnt, hdr_len, &hash, &has_hash);
+    net_rx_pkt_attach_iovec(s->rx_pkt, iov, iovcnt, hdr_len, false);
+    csum_info = netvsp_rx_csum_info(s, iov, iovcnt, hdr_len, csum_valid,
+                                    &csum_verified);
+    nch = netvsp_rx_channel(s, nc, &hash, &has_hash);
 
     memset(head, 0, sizeof(head));
     if (csum_info) {
@@ -789,6 +858,7 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
     if (s->ack_coalesce &&
         netvsp_rx_merge_ack(s, nch, head, msg_len - frame_len, iov, iovcnt,
                             hdr_len, frame_len, &is_ack, &ack)) {
+        s->rx_csum_verified += csum_verified;
         return size;
     }
     if (nch->batch_n == NETVSP_RX_BATCH_MAX &&
@@ -819,6 +889,7 @@ static ssize_t netvsp_receive_iov(NetClientState *nc,
         nch->ack_head_len = msg_len - frame_len;
         memcpy(nch->ack_head, head, nch->ack_head_len);
     }
+    s->rx_csum_verified += csum_verified;
     if (++nch->batch_n == NETVSP_RX_BATCH_MAX) {
         netvsp_rx_batch_send(s, nch);
     } else if (nch->batch_n == 1) {
@@ -1938,6 +2009,29 @@ static int netvsp_post_load(void *opaque, int version_id)
     return 0;
 }
 
+/* Receive checksum offloads: only a guest that turned some on has any. */
+static bool netvsp_rx_csum_needed(void *opaque)
+{
+    const NetvspOffloads *on = &VMBUS_NET(opaque)->offloads;
+
+    return on->rx_csum_tcp4 || on->rx_csum_udp4 || on->rx_csum_tcp6 ||
+           on->rx_csum_udp6;
+}
+
+static const VMStateDescription vmstate_vmbus_net_rx_csum = {
+    .name = TYPE_VMBUS_NET "/rx-csum",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = netvsp_rx_csum_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(offloads.rx_csum_tcp4, VMBusNet),
+        VMSTATE_BOOL(offloads.rx_csum_udp4, VMBusNet),
+        VMSTATE_BOOL(offloads.rx_csum_tcp6, VMBusNet),
+        VMSTATE_BOOL(offloads.rx_csum_udp6, VMBusNet),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const VMStateDescription vmstate_vmbus_net = {
     .name = TYPE_VMBUS_NET,
     .version_id = 1,
@@ -1990,6 +2084,10 @@ static const VMStateDescription vmstate_vmbus_net = {
                                      mig.blob_len),
         VMSTATE_END_OF_LIST()
     },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_vmbus_net_rx_csum,
+        NULL
+    },
 };
 
 static const Property netvsp_props[] = {
@@ -2003,6 +2101,7 @@ static const Property netvsp_props[] = {
     DEFINE_PROP_UINT32("inline-gap-us", VMBusNet, inline_gap_us,
                        NETVSP_INLINE_GAP_US_DEFAULT),
     DEFINE_PROP_BOOL("ack-coalesce", VMBusNet, ack_coalesce, true),
+    DEFINE_PROP_BOOL("rx-csum-verify", VMBusNet, rx_csum_verify, true),
 };
 
 static void netvsp_instance_init(Object *obj)
@@ -2011,6 +2110,8 @@ static void netvsp_instance_init(Object *obj)
 
     object_property_add_uint64_ptr(obj, "rx-acks-merged", &s->rx_acks_merged,
                                    OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "rx-csum-verified",
+                                   &s->rx_csum_verified, OBJ_PROP_FLAG_READ);
 }
 
 static void netvsp_class_init(ObjectClass *oc, void *data)

@@ -142,6 +142,7 @@ struct VMBusNet {
     uint32_t tx_coalesce_us;            /* send completion interrupt delay */
     uint32_t inline_gap_us;             /* signals served in the VP */
     bool ack_coalesce;                  /* merge pure ACKs of a batch */
+    bool rx_csum_verify;                /* check receive checksums here */
 
     NICState *nic;
     /* the peer takes and gives a virtio-net header (tap vnet_hdr) */
@@ -209,7 +210,7 @@ struct VMBusNet {
     uint32_t rss_itab_size;             /* entries */
     uint8_t rss_key[NETVSP_RSS_KEY_LEN];
     uint32_t rss_itab[NETVSP_RSS_ITAB_MAX];
-    struct NetRxPkt *rx_pkt;            /* for the receive hash */
+    struct NetRxPkt *rx_pkt;            /* the received frame, parsed */
 
     /* statistics */
     uint64_t rx_frames;
@@ -217,6 +218,7 @@ struct VMBusNet {
     uint64_t tx_frames;
     uint64_t tx_dropped;
     uint64_t rx_acks_merged;            /* not migrated: a statistic */
+    uint64_t rx_csum_verified;          /* not migrated: a statistic */
 
     /* migration: what the host pointers stand for (netvsp.c) */
     struct {

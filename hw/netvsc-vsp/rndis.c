@@ -183,14 +183,23 @@ static uint32_t rndis_offload_caps(VMBusNet *s, const uint8_t *in,
     o.csum.ip4_txcsum = cpu_to_le32(tcp4 | udp4);
     o.csum.ip6_txenc = cpu_to_le32(NDIS_OFFLOAD_ENCAP_8023);
     o.csum.ip6_txcsum = cpu_to_le32(tcp6 | udp6);
-    /* Receive checksums: only a netdev with a virtio-net header vouches. */
-    if (s->peer_vnet_hdr) {
+    /*
+     * Receive checksums: a netdev with a virtio-net header vouches for
+     * them, or netvsp_rx_csum_info() checks them.
+     */
+    if (s->peer_vnet_hdr || s->rx_csum_verify) {
         o.csum.ip4_rxenc = cpu_to_le32(NDIS_OFFLOAD_ENCAP_8023);
-        o.csum.ip4_rxcsum = cpu_to_le32(NDIS_TXCSUM_CAP_TCP4 |
-                                        NDIS_TXCSUM_CAP_UDP4);
+        o.csum.ip4_rxcsum =
+            cpu_to_le32((!current || on->rx_csum_tcp4 ?
+                         NDIS_TXCSUM_CAP_TCP4 : 0) |
+                        (!current || on->rx_csum_udp4 ?
+                         NDIS_TXCSUM_CAP_UDP4 : 0));
         o.csum.ip6_rxenc = cpu_to_le32(NDIS_OFFLOAD_ENCAP_8023);
-        o.csum.ip6_rxcsum = cpu_to_le32(NDIS_TXCSUM_CAP_TCP6 |
-                                        NDIS_TXCSUM_CAP_UDP6);
+        o.csum.ip6_rxcsum =
+            cpu_to_le32((!current || on->rx_csum_tcp6 ?
+                         NDIS_TXCSUM_CAP_TCP6 : 0) |
+                        (!current || on->rx_csum_udp6 ?
+                         NDIS_TXCSUM_CAP_UDP6 : 0));
     }
     if (lso4) {
         o.lsov2.ip4_encap = cpu_to_le32(NDIS_OFFLOAD_ENCAP_8023);
@@ -316,9 +325,11 @@ static uint32_t rndis_set_offload_params(VMBusNet *s, const uint8_t *in,
     uint32_t status = rndis_parse_offload_params(in, in_len, on);
 
     if (status == RNDIS_STATUS_SUCCESS) {
-        trace_rndis_offloads(on->tx_csum_tcp4, on->tx_csum_udp4,
-                             on->tx_csum_tcp6, on->tx_csum_udp6, on->lso4,
-                             on->lso6);
+        trace_rndis_offloads(on->tx_csum_tcp4 | on->tx_csum_udp4 << 1 |
+                             on->tx_csum_tcp6 << 2 | on->tx_csum_udp6 << 3,
+                             on->rx_csum_tcp4 | on->rx_csum_udp4 << 1 |
+                             on->rx_csum_tcp6 << 2 | on->rx_csum_udp6 << 3,
+                             on->lso4, on->lso6);
     }
     return status;
 }

@@ -37,6 +37,13 @@
  * on there and what arrives through both QEMUs' chardevs, in order, has
  * the guest's SHA-256.
  *
+ * /hvpart/net/csum: the test is the other end of a -netdev dgram link and
+ * sends the guest UDP (IPv4, IPv6) and TCP segments to closed ports, with
+ * good and with bad checksums, and a few malformed ones. vmbus-net checks
+ * the checksums (rx-csum-verify) and vouches for exactly the good ones
+ * (rx-csum-verified), which the guest's stack takes without checking; the
+ * guest finds every bad one itself (its checksum-error counters).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -45,6 +52,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <poll.h>
+#include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
@@ -918,6 +926,243 @@ static void test_net_tap(void)
     g_test_trap_assert_passed();
 }
 
+/* /hvpart/net/csum */
+
+#define NET_CSUM_MAC    "52:54:00:4e:56:55"
+#define NET_CSUM_GOOD   8       /* segments with a good checksum, each kind */
+#define NET_CSUM_BAD    4       /* and with a bad one */
+
+typedef enum NetCsumProto {
+    NET_CSUM_UDP4,
+    NET_CSUM_UDP6,
+    NET_CSUM_TCP4,
+} NetCsumProto;
+
+typedef enum NetCsumKind {
+    NET_CSUM_OK,
+    NET_CSUM_WRONG,
+    NET_CSUM_NONE,          /* UDP without a checksum (0) */
+    NET_CSUM_UDP_LONG,      /* UDP length beyond the IP payload */
+    NET_CSUM_IP_LONG,       /* IPv4 total length beyond the frame */
+} NetCsumKind;
+
+static uint32_t net_csum_add(uint32_t sum, const uint8_t *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len; i += 2) {
+        sum += p[i] << 8 | p[i + 1];
+    }
+    if (len & 1) {
+        sum += p[len - 1] << 8;
+    }
+    return sum;
+}
+
+static uint16_t net_csum_fold(uint32_t sum)
+{
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return ~sum;
+}
+
+/*
+ * An Ethernet frame from the test's peer (192.168.77.1, fd00:4e56::1) to a
+ * closed port of the guest: a UDP datagram or a TCP SYN, of @kind, in @f.
+ * Returns its length.
+ */
+static size_t net_csum_frame(uint8_t *f, NetCsumProto proto, NetCsumKind kind,
+                             uint16_t port)
+{
+    static const uint8_t guest_mac[] = { 0x52, 0x54, 0x00, 0x4e, 0x56, 0x55 };
+    static const uint8_t peer_mac[] = { 0x52, 0x54, 0x00, 0x4e, 0x56, 0x99 };
+    static const uint8_t ip4[2][4] = { { 192, 168, 77, 1 },
+                                       { 192, 168, 77, 2 } };
+    static const uint8_t ip6[2][16] = {
+        { 0xfd, 0x00, 0x4e, 0x56, [15] = 1 },
+        { 0xfd, 0x00, 0x4e, 0x56, [15] = 2 },
+    };
+    bool tcp = proto == NET_CSUM_TCP4;
+    size_t l3 = 14, l4, l4_len = (tcp ? 20 : 8) + 18, i;
+    uint8_t *h;
+    uint32_t sum;
+    uint16_t csum;
+
+    memset(f, 0, 14 + 40 + l4_len);
+    memcpy(f, guest_mac, 6);
+    memcpy(f + 6, peer_mac, 6);
+    if (proto == NET_CSUM_UDP6) {
+        stw_be_p(f + 12, 0x86dd);
+        h = f + l3;
+        h[0] = 0x60;
+        stw_be_p(h + 4, l4_len);
+        h[6] = 17;
+        h[7] = 64;
+        memcpy(h + 8, ip6[0], 16);
+        memcpy(h + 24, ip6[1], 16);
+        l4 = l3 + 40;
+        sum = net_csum_add(0, h + 8, 32) + l4_len + 17;
+    } else {
+        stw_be_p(f + 12, 0x0800);
+        h = f + l3;
+        h[0] = 0x45;
+        stw_be_p(h + 2, 20 + l4_len + (kind == NET_CSUM_IP_LONG ? 64 : 0));
+        stw_be_p(h + 4, port);
+        stw_be_p(h + 6, 0x4000);        /* don't fragment */
+        h[8] = 64;
+        h[9] = tcp ? 6 : 17;
+        memcpy(h + 12, ip4[0], 4);
+        memcpy(h + 16, ip4[1], 4);
+        stw_be_p(h + 10, net_csum_fold(net_csum_add(0, h, 20)));
+        l4 = l3 + 20;
+        sum = net_csum_add(0, h + 12, 8) + l4_len + h[9];
+    }
+    h = f + l4;
+    stw_be_p(h, 40000);
+    stw_be_p(h + 2, port);
+    for (i = tcp ? 20 : 8; i < l4_len; i++) {
+        h[i] = i * 7 + port;
+    }
+    if (tcp) {
+        stl_be_p(h + 4, port * 1000);   /* sequence number */
+        h[12] = 5 << 4;
+        h[13] = 0x02;                   /* SYN */
+        stw_be_p(h + 14, 1024);
+    } else {
+        stw_be_p(h + 4, l4_len + (kind == NET_CSUM_UDP_LONG ? 100 : 0));
+    }
+    csum = net_csum_fold(net_csum_add(sum, h, l4_len));
+    if (!tcp && !csum) {
+        csum = 0xffff;
+    }
+    if (kind == NET_CSUM_WRONG) {
+        csum = csum == 0x1234 ? 0x4321 : 0x1234;
+    } else if (kind == NET_CSUM_NONE) {
+        csum = 0;
+    }
+    stw_be_p(h + (tcp ? 16 : 6), csum);
+    return l4 + l4_len;
+}
+
+static int net_udp_socket(int *port)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    g_assert_cmpint(fd, >=, 0);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+    g_assert_cmpint(getsockname(fd, (struct sockaddr *)&sa, &len), ==, 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static void test_net_csum(void)
+{
+    static const char *const devices[] = { "vmbus-net", NULL };
+    static const struct {
+        NetCsumProto proto;
+        NetCsumKind kind;
+        int count;
+    } sends[] = {
+        { NET_CSUM_UDP4, NET_CSUM_OK, NET_CSUM_GOOD },
+        { NET_CSUM_UDP4, NET_CSUM_WRONG, NET_CSUM_BAD },
+        { NET_CSUM_UDP4, NET_CSUM_NONE, 1 },
+        { NET_CSUM_UDP4, NET_CSUM_UDP_LONG, 1 },
+        { NET_CSUM_UDP6, NET_CSUM_OK, NET_CSUM_GOOD },
+        { NET_CSUM_UDP6, NET_CSUM_WRONG, NET_CSUM_BAD },
+        { NET_CSUM_TCP4, NET_CSUM_OK, NET_CSUM_GOOD },
+        { NET_CSUM_TCP4, NET_CSUM_WRONG, NET_CSUM_BAD },
+        { NET_CSUM_TCP4, NET_CSUM_IP_LONG, 1 },
+    };
+    /* what the guest's stack counts, in net-csum.sh's order */
+    static const struct {
+        const char *key;
+        int value;
+    } expect[] = {
+        { "udp4-noports", NET_CSUM_GOOD + 1 },
+        { "udp4-csumerrs", NET_CSUM_BAD },
+        { "udp4-inerrs", NET_CSUM_BAD + 1 },    /* the long datagram too */
+        { "udp6-noports", NET_CSUM_GOOD },
+        { "udp6-csumerrs", NET_CSUM_BAD },
+        { "tcp4-rsts", NET_CSUM_GOOD },
+        { "tcp4-csumerrs", NET_CSUM_BAD },
+    };
+    struct sockaddr_in qemu_sa = { .sin_family = AF_INET };
+    g_autofree char *args = NULL, *cmdline = NULL;
+    const HvGuestLine *line;
+    uint8_t frame[128];
+    int fd, port, qemu_port, total = 0, i, j;
+    uint16_t dport = 33000;
+    uint64_t verified;
+    HvGuest *g;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(expect); i++) {
+        total += expect[i].value;
+    }
+    fd = net_udp_socket(&port);
+    close(net_udp_socket(&qemu_port));
+    args = g_strdup_printf("-machine q35 -m 512 -smp 2"
+                           " -netdev dgram,id=n0,local.type=inet,"
+                           "local.host=127.0.0.1,local.port=%d,"
+                           "remote.type=inet,remote.host=127.0.0.1,"
+                           "remote.port=%d"
+                           " -device vmbus-net,id=net0,netdev=n0,mac=%s",
+                           qemu_port, port, NET_CSUM_MAC);
+    cmdline = g_strdup_printf(HVGUEST_CMDLINE_BASE
+                              " hvtest.mods=hv_vmbus,hv_netvsc"
+                              " hvtest.script=net-csum"
+                              " hvtest.net_ip=192.168.77.2/24"
+                              " hvtest.net_ip6=fd00:4e56::2/64"
+                              " hvtest.csum_expect=%d", total);
+    g = hvguest_start("hvpart", args, cmdline);
+    if (!g) {
+        close(fd);
+        return;
+    }
+    line = hvguest_expect_line(g, "HVTEST: net-if ", HVGUEST_TIMEOUT_S);
+    g_test_message("guest: %s", line->text);
+    hvguest_expect_line(g, "HVTEST: net-csum-ready", HVGUEST_TIMEOUT_S);
+
+    qemu_sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    qemu_sa.sin_port = htons(qemu_port);
+    for (i = 0; i < ARRAY_SIZE(sends); i++) {
+        for (j = 0; j < sends[i].count; j++) {
+            size_t len = net_csum_frame(frame, sends[i].proto,
+                                        sends[i].kind, dport++);
+
+            g_assert_cmpint(sendto(fd, frame, len, 0,
+                                   (struct sockaddr *)&qemu_sa,
+                                   sizeof(qemu_sa)), ==, len);
+        }
+    }
+
+    /*
+     * The guest found every bad checksum itself (vmbus-net did not vouch
+     * for them) and took every good one without checking (vmbus-net
+     * checked them): exactly the good ones of the three kinds.
+     */
+    line = hvguest_expect_line(g, "HVTEST: net-csum ", HVGUEST_TIMEOUT_S);
+    g_test_message("guest: %s", line->text);
+    for (i = 0; i < ARRAY_SIZE(expect); i++) {
+        g_autofree char *v = hvguest_line_field(line->text, expect[i].key);
+
+        g_assert_nonnull(v);
+        g_assert_cmpint(atoi(v), ==, expect[i].value);
+    }
+    verified = hvguest_qom_get_u64(hvguest_qts(g), "/machine/peripheral/net0",
+                                   "rx-csum-verified");
+    g_assert_cmpuint(verified, ==, 3 * NET_CSUM_GOOD);
+    g_assert_true(hvguest_wait_exit(g, HVGUEST_TIMEOUT_S));
+    close(fd);
+    hvguest_quit(g);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -927,5 +1172,6 @@ int main(int argc, char **argv)
     qtest_add_func("/hvpart/net/tulip", test_net_tulip);
     qtest_add_func("/hvpart/net/tap", test_net_tap);
     qtest_add_func("/hvpart/net/migrate", test_net_migrate);
+    qtest_add_func("/hvpart/net/csum", test_net_csum);
     return g_test_run();
 }

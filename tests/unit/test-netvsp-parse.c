@@ -364,7 +364,21 @@ static void test_offload_params(void)
                      RNDIS_STATUS_SUCCESS);
     g_assert_true(on.tx_csum_tcp4 && on.tx_csum_udp4 && on.tx_csum_tcp6);
     g_assert_false(on.tx_csum_udp6);
+    g_assert_true(on.rx_csum_tcp4 && on.rx_csum_udp4 && on.rx_csum_tcp6);
+    g_assert_false(on.rx_csum_udp6);
     g_assert_true(on.lso4 && on.lso6);
+    /* Each direction on its own; NO_CHANGE keeps both */
+    p.tcp_ip_v4_csum = NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED;
+    p.udp_ip_v4_csum = NDIS_OFFLOAD_PARAMETERS_TX_ENABLED_RX_DISABLED;
+    p.tcp_ip_v6_csum = NDIS_OFFLOAD_PARAMETERS_NO_CHANGE;
+    g_assert_cmpuint(rndis_parse_offload_params((uint8_t *)&p, sizeof(p),
+                                                &on), ==,
+                     RNDIS_STATUS_SUCCESS);
+    g_assert_true(!on.tx_csum_tcp4 && on.rx_csum_tcp4);
+    g_assert_true(on.tx_csum_udp4 && !on.rx_csum_udp4);
+    g_assert_true(on.tx_csum_tcp6 && on.rx_csum_tcp6);
+    p.tcp_ip_v4_csum = NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED;
+    p.udp_ip_v4_csum = NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED;
     /* NVSP 4 guests send 22 bytes */
     p.lso_v2_ipv6 = NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED;
     g_assert_cmpuint(rndis_parse_offload_params((uint8_t *)&p,
