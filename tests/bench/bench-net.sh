@@ -79,7 +79,8 @@ one_run() {
     # shellcheck disable=SC2086  # BENCH_NET_QEMU_ARGS: several arguments
     while IFS= read -r line; do
         case "$line" in
-        *"HVTEST: iperf-raw "*|*"HVTEST: iperf-irqs "*|*"HVTEST: iperf-cpu "*)
+        *"HVTEST: iperf-raw "*|*"HVTEST: iperf-irqs "*|*"HVTEST: iperf-cpu "*|\
+        *"HVTEST: iperf-rx "*)
             echo "$nic ${line#*HVTEST: }" >> "$out/net-iperf3-lines.txt" ;;
         *"HVTEST: iperf-result "*)
             line=${line#*HVTEST: iperf-result }

@@ -22,6 +22,8 @@
 #   HVTEST: iperf-raw <test> <iperf3's receiver summary line>
 #   HVTEST: iperf-result <test> rc=<iperf3 status> mbps=<receiver Mbit/s>
 #           pps=<datagrams/s received, UDP only>
+#   HVTEST: iperf-rx <test> frames=<the NIC's received frames>
+#           sockdrops=<UDP datagrams the guest dropped: socket buffer full>
 #   HVTEST: iperf-irqs <test> <interrupts the guest took meanwhile>
 #   HVTEST: iperf-cpu <test> cpuN=<busy>/<softirq>/<idle> ...
 #           the guest's own account of each CPU's time meanwhile, in %
@@ -72,12 +74,22 @@ cpu_times() {
         /proc/stat
 }
 
+# The NIC's received frames and the guest's UDP receive-buffer drops
+# (RcvbufErrors in /proc/net/snmp), as "FRAMES DROPS".
+rx_counts() {
+    printf '%s %s\n' "$(cat "/sys/class/net/$ifname/statistics/rx_packets")" \
+        "$(awk '$1 == "Udp:" && !h { for (i = 2; i <= NF; i++) c[$i] = i
+                                       h = 1; next }
+               $1 == "Udp:" { print $c["RcvbufErrors"] }' /proc/net/snmp)"
+}
+
 # measure NAME IPERF3-ARGS...: one iperf3 client run, its receiver line
 measure() {
     name=$1
     shift
     irq0=$(irq_total)
     cpu0=$(cpu_times)
+    rx0=$(rx_counts)
     out=$(iperf3 -c 10.0.2.2 -p "$port" -t "$t" -f m --connect-timeout 10000 \
           "$@" 2>&1)
     rc=$?
@@ -101,6 +113,8 @@ measure() {
         if (pps != "") printf " pps=%s", pps
     }')
     hvtest_say "iperf-result $name rc=$rc $res"
+    hvtest_say "iperf-rx $name $(printf '%s %s\n' "$rx0" "$(rx_counts)" |
+        awk '{ printf "frames=%d sockdrops=%d", $3 - $1, $4 - $2 }')"
     hvtest_say "iperf-irqs $name $(($(irq_total) - irq0))"
     hvtest_say "iperf-cpu $name $(printf '%s\n%s\n' "$cpu0" "$(cpu_times)" |
         awk '{ if ($1 in b) { t = $2 - b[$1] + $4 - i[$1]; if (t < 1) t = 1
