@@ -1348,7 +1348,9 @@ static bool netvsp_packet(VMBusChannel *chan, const VMBusRingPacket *pkt,
      * the ACKs). Small frames stay in the VP: cheap, and the guest may be
      * waiting for what they bring back.
      */
-    if (pkt->type == VMBUS_PKT_GPA_DIRECT && vmbus_channel_in_vp(chan)) {
+    if (vmbus_channel_in_vp(chan) &&
+        (pkt->type == VMBUS_PKT_GPA_DIRECT ||
+         (nch->vp_comp_only && pkt->type != VMBUS_PKT_COMP))) {
         vmbus_channel_defer_notify(chan);
         return false;
     }
@@ -1479,21 +1481,23 @@ static bool netvsp_notify_now(VMBusChannel *chan)
     VMBusNet *s = nch->net;
     int64_t now = get_clock();
     int64_t gap = now - nch->last_signal_ns;
+    bool stream;
 
     nch->last_signal_ns = now;
-    if (!s->inline_gap_us || gap < (int64_t)s->inline_gap_us * SCALE_US) {
-        return false;
+    stream = !s->inline_gap_us || gap < (int64_t)s->inline_gap_us * SCALE_US;
+    if (vmbus_channel_peek_type(chan) == VMBUS_PKT_COMP) {
+        /*
+         * Completions only give receive slots back: taking them costs
+         * less than waking the main loop for them. What follows them waits
+         * for the main loop, unless the guest may be waiting for it: a
+         * signal after a gap while receive slots run short.
+         */
+        nch->vp_comp_only = stream || (!s->rx_blocked &&
+                                       s->rx_free > s->rx_sections / 2);
+        return true;
     }
-    /*
-     * Completions only give receive slots back: nobody waits for them
-     * while most slots are free, and the main loop reaps them with the
-     * next batch of work.
-     */
-    if (vmbus_channel_peek_type(chan) == VMBUS_PKT_COMP && !s->rx_blocked &&
-        s->rx_free > s->rx_sections / 2) {
-        return false;
-    }
-    return true;
+    nch->vp_comp_only = false;
+    return !stream;
 }
 
 static void netvsp_writable(VMBusChannel *chan)

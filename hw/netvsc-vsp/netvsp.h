@@ -120,6 +120,7 @@ typedef struct NetvspChannel {
     QEMUTimer *tx_timer;
     /* host clock (ns) of the guest's last signal, for inline-gap-us */
     int64_t last_signal_ns;
+    bool vp_comp_only;                  /* in the VP: completions only */
     /*
      * The last frame batched is a pure TCP ACK (ack-coalesce): its
      * connection and numbers, and the RNDIS header written before it. A
