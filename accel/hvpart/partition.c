@@ -228,12 +228,13 @@ void hvpart_overlay_dirty(HvpartOverlay *ov, hwaddr offset, hwaddr len)
 
 void hvpart_ram_written(MemoryRegion *mr, hwaddr offset, hwaddr len)
 {
-    ram_addr_t addr = memory_region_get_ram_addr(mr) + offset;
+    ram_addr_t addr = memory_region_get_ram_addr(mr);
     uint8_t logs = memory_region_get_dirty_log_mask(mr);
 
     if (!len || addr == RAM_ADDR_INVALID) {
         return;
     }
+    addr += offset;
     logs = cpu_physical_memory_range_includes_clean(addr, len, logs);
     if (logs & (1 << DIRTY_MEMORY_CODE)) {
         /* The page keeps its clean code bit: CPU writes stay trapped. */
