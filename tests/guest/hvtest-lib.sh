@@ -167,6 +167,16 @@ hvtest_net_if() {
     return 1
 }
 
+# Wait up to $2 * 0.2 s (default 20 s) for interface $1 to have a carrier.
+hvtest_net_wait_carrier() {
+    _n=0
+    while [ "$(cat "/sys/class/net/$1/carrier" 2>/dev/null)" != 1 ] &&
+          [ $_n -lt "${2:-100}" ]; do
+        sleep 0.2
+        _n=$((_n + 1))
+    done
+}
+
 # The SCSI devices (H:C:T:L), in order.
 hvtest_scsi_devices() {
     for d in /sys/class/scsi_device/*; do

@@ -51,12 +51,7 @@ if [ -z "$ifname" ]; then
 fi
 ip link set lo up
 ip link set "$ifname" up
-n=0
-while [ "$(cat "/sys/class/net/$ifname/carrier" 2>/dev/null)" != 1 ] &&
-      [ $n -lt 100 ]; do
-    sleep 0.2
-    n=$((n + 1))
-done
+hvtest_net_wait_carrier "$ifname"
 udhcpc -i "$ifname" -q -n -t 10 -T 2 >/dev/null 2>&1
 addr=$(ip -4 -o addr show dev "$ifname" | sed -n 's/.* inet \([0-9.]*\).*/\1/p')
 hvtest_say "iperf-if drv=$drv name=$ifname ip=${addr:-none}"

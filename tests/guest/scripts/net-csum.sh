@@ -36,12 +36,7 @@ echo 0 > "/proc/sys/net/ipv6/conf/$ifname/accept_dad"
 ip addr add "$addr" dev "$ifname"
 ip -6 addr add "$addr6" dev "$ifname"
 ip link set "$ifname" up
-n=0
-while [ "$(cat "/sys/class/net/$ifname/carrier" 2>/dev/null)" != 1 ] &&
-      [ $n -lt 50 ]; do
-    sleep 0.2
-    n=$((n + 1))
-done
+hvtest_net_wait_carrier "$ifname"
 
 # counters: the seven counters of the HVTEST: net-csum line, in its order
 counters() {

@@ -38,12 +38,7 @@ for drv in hv_netvsc tulip; do
     hvtest_say "net-if drv=$drv name=$ifname" \
         "mac=$(cat "/sys/class/net/$ifname/address")"
     ip link set "$ifname" up
-    n=0
-    while [ "$(cat "/sys/class/net/$ifname/carrier" 2>/dev/null)" != 1 ] &&
-          [ $n -lt 100 ]; do
-        sleep 0.2
-        n=$((n + 1))
-    done
+    hvtest_net_wait_carrier "$ifname"
     udhcpc -i "$ifname" -q -n -t 10 -T 2 >/dev/null 2>&1
     r=$?
     addr=$(ip -4 -o addr show dev "$ifname" |
