@@ -76,6 +76,8 @@
 #include "scsi/constants.h"
 #include "scsi/utils.h"
 #include "migration/vmstate.h"
+#include "migration/qemu-file-types.h"
+#include "migration/qemu-file.h"
 #include "accel/hvpart/hvpart.h"
 #include "hw/vmbus/vmbus.h"
 #include "hw/storvsc-vsp/storvsp-proto.h"
@@ -968,12 +970,77 @@ static void storvsp_drained_end(SCSIBus *bus)
     }
 }
 
+/*
+ * Migration of a request held for a retry after an I/O error
+ * (rerror/werror=stop): QEMU's SCSI layer saves the request (its CDB, tag
+ * and LUN) with the device and restarts it on the destination; these two
+ * carry what vmbus-scsi needs to answer it there: its queue, the guest's
+ * transaction id and SRB, and the data buffer's guest-physical runs.
+ */
+static void storvsp_scsi_save_request(QEMUFile *f, SCSIRequest *sreq)
+{
+    StorvspRequest *r = sreq->hba_private;
+    int i;
+
+    qemu_put_be16(f, r->q->index);
+    qemu_put_be64(f, r->trans_id);
+    qemu_put_be32(f, r->answer_len);
+    qemu_put_buffer(f, (const uint8_t *)&r->srb, sizeof(r->srb));
+    qemu_put_be32(f, r->qsgl.nsg);
+    for (i = 0; i < r->qsgl.nsg; i++) {
+        qemu_put_be64(f, r->qsgl.sg[i].base);
+        qemu_put_be64(f, r->qsgl.sg[i].len);
+    }
+}
+
+static void *storvsp_scsi_load_request(QEMUFile *f, SCSIRequest *sreq)
+{
+    StorvspState *s = container_of(sreq->bus, StorvspState, bus);
+    uint16_t index = qemu_get_be16(f);
+    uint64_t trans_id = qemu_get_be64(f);
+    uint32_t answer_len = qemu_get_be32(f), nsg, i;
+    StorvspRequest *r = g_new0(StorvspRequest, 1);
+    uint64_t total = 0;
+
+    qemu_get_buffer(f, (uint8_t *)&r->srb, sizeof(r->srb));
+    nsg = qemu_get_be32(f);
+    qemu_sglist_init(&r->qsgl, DEVICE(s), 1, &address_space_memory);
+    for (i = 0; i < nsg && i <= s->max_transfer / 4096 + 1;
+         i++) {
+        uint64_t base = qemu_get_be64(f), len = qemu_get_be64(f);
+
+        if (!len || len > s->max_transfer || !vmbus_gpa_is_ram(base, len)) {
+            break;
+        }
+        qemu_sglist_add(&r->qsgl, base, len);
+        total += len;
+    }
+    if (index >= VMBUS_MAX_CHANNELS_PER_DEVICE || i != nsg ||
+        total > s->max_transfer || answer_len > sizeof(StorvspPacket)) {
+        error_report("vmbus-scsi: a migrated SCSI request is malformed "
+                     "(queue %u, %u buffer runs)", index, nsg);
+        qemu_file_set_error(f, -EINVAL);
+        qemu_sglist_destroy(&r->qsgl);
+        g_free(r);
+        return NULL;
+    }
+    r->q = &s->queues[index];
+    r->trans_id = trans_id;
+    r->answer_len = answer_len;
+    r->sreq = scsi_req_ref(sreq);
+    QTAILQ_INSERT_TAIL(&s->requests, r, link);
+    r->q->inflight++;
+    return r;
+}
+
 static const SCSIBusInfo storvsp_scsi_info = {
     .tcq = true,
     .max_channel = 0,
     .max_target = STORVSP_MAX_TARGETS - 1,
     .max_lun = STORVSP_MAX_LUN,
     .get_sg_list = storvsp_scsi_get_sg_list,
+    .save_request = storvsp_scsi_save_request,
+    .load_request = storvsp_scsi_load_request,
     .complete = storvsp_scsi_complete,
     .cancel = storvsp_scsi_cancel,
     .drained_begin = storvsp_drained_begin,
@@ -1224,21 +1291,25 @@ static void storvsp_vsp_unrealize(VMBusDevice *vdev)
 /*
  * Migration: the protocol state and the answers that wait for ring space.
  * The VM is stopped and the block layer drained before the state is saved,
- * so SCSI requests have ended (a request held for a retry after an I/O
- * error, rerror/werror=stop, is not migrated).
+ * so SCSI requests have ended, but for those held for a retry after an
+ * I/O error (rerror/werror=stop): QEMU's SCSI layer migrates them with
+ * their devices, and restarts them there (storvsp_scsi_save_request()).
  */
 
 static int storvsp_pre_save(void *opaque)
 {
     StorvspState *s = opaque;
+    StorvspRequest *r;
     StorvspMigAnswer *m;
     uint32_t n = 0;
     int i;
 
-    if (!QTAILQ_EMPTY(&s->requests)) {
-        error_report("vmbus-scsi: SCSI requests still in flight (held for "
-                     "a retry after an I/O error?)");
-        return -EBUSY;
+    QTAILQ_FOREACH(r, &s->requests, link) {
+        /* Held for a retry: the SCSI layer migrates it (save_request). */
+        if (!r->sreq || !r->sreq->retry) {
+            error_report("vmbus-scsi: SCSI requests still in flight");
+            return -EBUSY;
+        }
     }
     for (i = 0; i < VMBUS_MAX_CHANNELS_PER_DEVICE; i++) {
         n += s->queues[i].nanswers;

@@ -580,7 +580,12 @@ void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri)
     gint64 deadline = g_get_monotonic_time() +
                       HVGUEST_TIMEOUT_S * G_USEC_PER_SEC;
     QDict *rsp;
+    bool src_running;
 
+    /* A source stopped (an I/O error) leaves the destination paused. */
+    rsp = qtest_qmp_assert_success_ref(from, "{'execute': 'query-status'}");
+    src_running = qdict_get_bool(rsp, "running");
+    qobject_unref(rsp);
     qtest_qmp_assert_success(to, "{'execute': 'migrate-incoming',"
                              " 'arguments': {'uri': %s}}", uri);
     qtest_qmp_assert_success(from, "{'execute': 'migrate',"
@@ -619,7 +624,7 @@ void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri)
 
     for (;;) {
         const char *status;
-        bool running;
+        bool running, settled;
 
         if (!hvguest_running(dst)) {
             g_error("the destination QEMU exited after the migration "
@@ -628,15 +633,17 @@ void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri)
         rsp = qtest_qmp_assert_success_ref(to, "{'execute': 'query-status'}");
         status = qdict_get_str(rsp, "status");
         running = g_str_equal(status, "running");
-        if (!running && !g_str_equal(status, "inmigrate") &&
-            !g_str_equal(status, "prelaunch") &&
-            !g_str_equal(status, "paused")) {
+        settled = !g_str_equal(status, "inmigrate") &&
+                  !g_str_equal(status, "prelaunch");
+        /* A stopped source's state comes across (paused, io-error...) */
+        if (running || (!src_running && settled)) {
+            qobject_unref(rsp);
+            break;
+        }
+        if (settled && !g_str_equal(status, "paused")) {
             g_error("destination in state '%s' after the migration", status);
         }
         qobject_unref(rsp);
-        if (running) {
-            break;
-        }
         g_assert_cmpint(g_get_monotonic_time(), <, deadline);
         g_usleep(100 * 1000);
     }

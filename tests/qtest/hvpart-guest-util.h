@@ -177,7 +177,8 @@ HvGuest *hvguest_start_kernel(const char *accel, const char *kernel,
 
 /*
  * Migrate the guest of @src into @dst (started with "-incoming defer")
- * through @uri, and wait until it runs on @dst.
+ * through @uri, and wait until it runs on @dst (or, if @src was stopped,
+ * until @dst is paused).
  */
 void hvguest_migrate(HvGuest *src, HvGuest *dst, const char *uri);
 

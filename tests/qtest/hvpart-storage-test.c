@@ -990,17 +990,35 @@ static void test_storage_passthrough(void)
 
 #define MIG_MB 96
 
-static HvGuest *start_mig_guest(const char *image, bool incoming)
+/*
+ * The migration guest on @image; with @werror_sector, the source of
+ * /hvpart/storage/migrate-werror: blkdebug fails the first write there
+ * (EIO), and werror=stop stops the VM with the request held for a retry.
+ */
+static HvGuest *start_mig_guest(const char *image, bool incoming,
+                                int64_t werror_sector)
 {
-    g_autofree char *args = NULL;
+    g_autofree char *args = NULL, *drive = NULL;
 
+    if (werror_sector >= 0) {
+        drive = g_strdup_printf("if=none,id=d0,format=raw,werror=stop,"
+                                "file.driver=blkdebug,"
+                                "file.image.filename=%s,"
+                                "file.inject-error.0.event=pwritev,"
+                                "file.inject-error.0.errno=5,"
+                                "file.inject-error.0.sector=%" PRId64 ","
+                                "file.inject-error.0.once=on",
+                                image, werror_sector);
+    } else {
+        drive = g_strdup_printf("if=none,id=d0,file=%s,format=raw", image);
+    }
     args = g_strdup_printf(GUEST_MACHINE
                            " -object iothread,id=io0"
                            " -device vmbus-scsi,id=scsi0,iothread=io0,"
                            "instance-id=" CTRL_A
-                           " -drive if=none,id=d0,file=%s,format=raw"
+                           " -drive %s"
                            " -device scsi-hd,bus=scsi0.0,lun=0,drive=d0%s",
-                           image, incoming ? " -incoming defer" : "");
+                           drive, incoming ? " -incoming defer" : "");
     return hvguest_start("hvpart", args,
                          HVGUEST_CMDLINE_BASE " " GUEST_MODS
                          " hvtest.script=storage-migrate"
@@ -1037,7 +1055,7 @@ static void test_storage_migrate(void)
     g_assert_cmpint(ftruncate(fd, (off_t)MIG_MB * MiB), ==, 0);
     close(fd);
 
-    src = start_mig_guest(image, false);
+    src = start_mig_guest(image, false, -1);
     if (!src) {
         unlink(image);
         rmdir(dir);
@@ -1053,7 +1071,7 @@ static void test_storage_migrate(void)
                                             "HVTEST: disk-mig-mb=8",
                                             HVGUEST_TIMEOUT_S));
 
-    dst = start_mig_guest(image, true);
+    dst = start_mig_guest(image, true, -1);
     g_assert_nonnull(dst);
     sock = g_strdup_printf("%s/hvpart-storage-migrate-%d.sock",
                            g_get_tmp_dir(), (int)getpid());
@@ -1094,6 +1112,82 @@ static void test_storage_migrate(void)
     rmdir(dir);
 }
 
+/*
+ * A write that failed with werror=stop is held for a retry while the VM
+ * is stopped; the stopped VM is migrated and continued on the destination
+ * (no injected errors there): the held write is retried there, the guest
+ * goes on writing, and reads back what it wrote, as the image holds it.
+ */
+static void test_storage_migrate_werror(void)
+{
+    static const char *const devices[] = { "vmbus-scsi", "scsi-hd", NULL };
+    g_autoptr(GError) err = NULL;
+    g_autofree char *dir = NULL, *image = NULL, *sha = NULL;
+    g_autofree char *sock = NULL, *uri = NULL, *host_sha = NULL;
+    g_autofree char *written = NULL, *read = NULL;
+    const HvGuestLine *line;
+    QDict *ev, *rsp;
+    guint dpos = 0;
+    HvGuest *src, *dst;
+    int fd;
+
+    if (!hvguest_check_requirements("hvpart", devices)) {
+        return;
+    }
+    dir = g_dir_make_tmp("hvpart-storage-werror-XXXXXX", &err);
+    g_assert_no_error(err);
+    image = g_build_filename(dir, "disk.raw", NULL);
+    fd = open(image, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    g_assert(fd >= 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)MIG_MB * MiB), ==, 0);
+    close(fd);
+
+    /* The write of the 9th MiB fails. */
+    src = start_mig_guest(image, false, 8 * MiB / 512);
+    if (!src) {
+        unlink(image);
+        rmdir(dir);
+        return;
+    }
+    sha = hvguest_wait_value(src, "disk-mig-sha256", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(sha);
+    ev = hvguest_wait_event(src, "BLOCK_IO_ERROR", HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(ev);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "action"), ==,
+                    "stop");
+    qobject_unref(ev);
+    rsp = qtest_qmp_assert_success_ref(hvguest_qts(src),
+                                       "{'execute': 'query-status'}");
+    g_assert_cmpstr(qdict_get_str(rsp, "status"), ==, "io-error");
+    qobject_unref(rsp);
+
+    dst = start_mig_guest(image, true, -1);
+    g_assert_nonnull(dst);
+    sock = g_strdup_printf("%s/hvpart-storage-werror-%d.sock",
+                           g_get_tmp_dir(), (int)getpid());
+    uri = g_strdup_printf("unix:%s", sock);
+    unlink(sock);
+    hvguest_migrate(src, dst, uri);
+    unlink(sock);
+    qtest_qmp_assert_success(hvguest_qts(dst), "{'execute': 'cont'}");
+
+    line = hvguest_wait_line_from(dst, &dpos, "HVTEST: disk-mig-done ",
+                                  2 * HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(line);
+    g_test_message("guest: %s", line->text);
+    written = hvguest_line_field(line->text, "written");
+    read = hvguest_line_field(line->text, "read");
+    g_assert_cmpstr(written, ==, sha);
+    g_assert_cmpstr(read, ==, sha);
+    hvguest_quit(dst);
+    hvguest_quit(src);
+
+    host_sha = hvguest_file_sha256(image, MIG_MB);
+    g_assert_cmpstr(host_sha, ==, sha);
+    unlink(image);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1101,5 +1195,7 @@ int main(int argc, char **argv)
     qtest_add_func("/hvpart/storage/hotplug", test_storage_hotplug);
     qtest_add_func("/hvpart/storage/passthrough", test_storage_passthrough);
     qtest_add_func("/hvpart/storage/migrate", test_storage_migrate);
+    qtest_add_func("/hvpart/storage/migrate-werror",
+                   test_storage_migrate_werror);
     return g_test_run();
 }
