@@ -1005,8 +1005,8 @@ static void *storvsp_scsi_load_request(QEMUFile *f, SCSIRequest *sreq)
     qemu_get_buffer(f, (uint8_t *)&r->srb, sizeof(r->srb));
     nsg = qemu_get_be32(f);
     qemu_sglist_init(&r->qsgl, DEVICE(s), 1, &address_space_memory);
-    for (i = 0; i < nsg && i <= s->max_transfer / 4096 + 1;
-         i++) {
+    /* Runs merge contiguous pages: at most one per page of the buffer. */
+    for (i = 0; i < nsg && i <= s->max_transfer / VMBUS_PAGE_SIZE + 1; i++) {
         uint64_t base = qemu_get_be64(f), len = qemu_get_be64(f);
 
         if (!len || len > s->max_transfer || !vmbus_gpa_is_ram(base, len)) {
