@@ -36,6 +36,11 @@
  * file (shared storage). The writes go on on the destination, the guest
  * reads back what it wrote, and the image holds the same sha256.
  *
+ * /hvpart/storage/migrate-werror: the same guest with werror=stop and
+ * blkdebug failing one write: the VM stops (io-error) with the request
+ * held for a retry, is migrated stopped, and continued on the destination,
+ * where the request is retried; the guest and the image hold its sha256.
+ *
  * /hvpart/storage/hotplug: device_add and device_del of disks on a running
  * guest, and of a whole controller (after its disks; one served by an
  * IOThread made with object-add), make the guest see the devices appear
