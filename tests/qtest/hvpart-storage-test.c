@@ -1030,6 +1030,74 @@ static HvGuest *start_mig_guest(const char *image, bool incoming,
                          " hvtest.storage.mb=" stringify(MIG_MB));
 }
 
+/* A fresh image of MIG_MB MiB in a new temporary directory (*@dir). */
+static char *mig_image_new(char **dir)
+{
+    g_autoptr(GError) err = NULL;
+    char *image;
+    int fd;
+
+    *dir = g_dir_make_tmp("hvpart-storage-mig-XXXXXX", &err);
+    g_assert_no_error(err);
+    image = g_build_filename(*dir, "disk.raw", NULL);
+    fd = open(image, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    g_assert(fd >= 0);
+    g_assert_cmpint(ftruncate(fd, (off_t)MIG_MB * MiB), ==, 0);
+    close(fd);
+    return image;
+}
+
+static void mig_image_remove(const char *image, const char *dir)
+{
+    unlink(image);
+    rmdir(dir);
+}
+
+/* Migrate @src into @dst through a UNIX socket. */
+static void mig_migrate(HvGuest *src, HvGuest *dst)
+{
+    g_autofree char *sock = NULL, *uri = NULL;
+
+    sock = g_strdup_printf("%s/hvpart-storage-migrate-%d.sock",
+                           g_get_tmp_dir(), (int)getpid());
+    uri = g_strdup_printf("unix:%s", sock);
+    unlink(sock);
+    hvguest_migrate(src, dst, uri);
+    unlink(sock);
+}
+
+/*
+ * The guest on @dst ends its writes, and reads back what it wrote (@sha);
+ * once both QEMUs quit, the image holds it too.
+ */
+static void mig_check_data(HvGuest *src, HvGuest *dst, guint *dpos,
+                           const char *sha, const char *image)
+{
+    g_autofree char *written = NULL, *read = NULL, *mb = NULL;
+    g_autofree char *host_sha = NULL;
+    const HvGuestLine *line;
+
+    line = hvguest_wait_line_from(dst, dpos, "HVTEST: disk-mig-done ",
+                                  2 * HVGUEST_TIMEOUT_S);
+    g_assert_nonnull(line);
+    g_test_message("guest: %s", line->text);
+    written = hvguest_line_field(line->text, "written");
+    read = hvguest_line_field(line->text, "read");
+    g_assert_cmpstr(written, ==, sha);
+    g_assert_cmpstr(read, ==, sha);
+    mb = g_strdup_printf("HVTEST: disk-mig-mb=%d", MIG_MB);
+    g_assert_nonnull(hvguest_find_line(dst, mb));
+    g_assert_nonnull(hvguest_wait_line_from(dst, dpos,
+                                            "HVTEST: disk-mig-alive",
+                                            HVGUEST_TIMEOUT_S));
+    hvguest_quit(dst);
+    hvguest_quit(src);
+
+    host_sha = hvguest_file_sha256(image, MIG_MB);
+    g_test_message("%s: host sha256 %s", image, host_sha);
+    g_assert_cmpstr(host_sha, ==, sha);
+}
+
 /*
  * Live migration while the guest writes to a disk of a controller served
  * by an IOThread (both QEMUs open the same image file, as with shared
@@ -1039,31 +1107,20 @@ static HvGuest *start_mig_guest(const char *image, bool incoming,
 static void test_storage_migrate(void)
 {
     static const char *const devices[] = { "vmbus-scsi", "scsi-hd", NULL };
-    g_autoptr(GError) err = NULL;
-    g_autofree char *dir = NULL, *image = NULL, *sha = NULL, *mb = NULL;
-    g_autofree char *sock = NULL, *uri = NULL, *host_sha = NULL;
-    g_autofree char *written = NULL, *read = NULL, *before = NULL;
+    g_autofree char *dir = NULL, *image = NULL, *sha = NULL;
+    g_autofree char *before = NULL;
     g_autoptr(GPtrArray) progress = NULL;
     const HvGuestLine *line;
     guint spos = 0, dpos = 0;
     HvGuest *src, *dst;
-    int fd;
 
     if (!hvguest_check_requirements("hvpart", devices)) {
         return;
     }
-    dir = g_dir_make_tmp("hvpart-storage-mig-XXXXXX", &err);
-    g_assert_no_error(err);
-    image = g_build_filename(dir, "disk.raw", NULL);
-    fd = open(image, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    g_assert(fd >= 0);
-    g_assert_cmpint(ftruncate(fd, (off_t)MIG_MB * MiB), ==, 0);
-    close(fd);
-
+    image = mig_image_new(&dir);
     src = start_mig_guest(image, false, -1);
     if (!src) {
-        unlink(image);
-        rmdir(dir);
+        mig_image_remove(image, dir);
         return;
     }
     line = hvguest_expect_line(src, "HVTEST: disk-mig-disk ",
@@ -1078,12 +1135,7 @@ static void test_storage_migrate(void)
 
     dst = start_mig_guest(image, true, -1);
     g_assert_nonnull(dst);
-    sock = g_strdup_printf("%s/hvpart-storage-migrate-%d.sock",
-                           g_get_tmp_dir(), (int)getpid());
-    uri = g_strdup_printf("unix:%s", sock);
-    unlink(sock);
-    hvguest_migrate(src, dst, uri);
-    unlink(sock);
+    mig_migrate(src, dst);
     progress = hvguest_lines_matching(src, "HVTEST: disk-mig-mb=");
     g_assert_cmpuint(progress->len, >, 0);
     before = hvguest_line_field(
@@ -1094,27 +1146,8 @@ static void test_storage_migrate(void)
     g_assert_cmpint(atoi(before), <, MIG_MB);
 
     /* The writes go on, and end, on the destination. */
-    line = hvguest_wait_line_from(dst, &dpos, "HVTEST: disk-mig-done ",
-                                  2 * HVGUEST_TIMEOUT_S);
-    g_assert_nonnull(line);
-    g_test_message("guest: %s", line->text);
-    written = hvguest_line_field(line->text, "written");
-    read = hvguest_line_field(line->text, "read");
-    g_assert_cmpstr(written, ==, sha);
-    g_assert_cmpstr(read, ==, sha);
-    mb = g_strdup_printf("HVTEST: disk-mig-mb=%d", MIG_MB);
-    g_assert_nonnull(hvguest_find_line(dst, mb));
-    g_assert_nonnull(hvguest_wait_line_from(dst, &dpos,
-                                            "HVTEST: disk-mig-alive",
-                                            HVGUEST_TIMEOUT_S));
-    hvguest_quit(dst);
-    hvguest_quit(src);
-
-    host_sha = hvguest_file_sha256(image, MIG_MB);
-    g_test_message("%s: host sha256 %s", image, host_sha);
-    g_assert_cmpstr(host_sha, ==, sha);
-    unlink(image);
-    rmdir(dir);
+    mig_check_data(src, dst, &dpos, sha, image);
+    mig_image_remove(image, dir);
 }
 
 /*
@@ -1126,32 +1159,19 @@ static void test_storage_migrate(void)
 static void test_storage_migrate_werror(void)
 {
     static const char *const devices[] = { "vmbus-scsi", "scsi-hd", NULL };
-    g_autoptr(GError) err = NULL;
     g_autofree char *dir = NULL, *image = NULL, *sha = NULL;
-    g_autofree char *sock = NULL, *uri = NULL, *host_sha = NULL;
-    g_autofree char *written = NULL, *read = NULL;
-    const HvGuestLine *line;
     QDict *ev, *rsp;
     guint dpos = 0;
     HvGuest *src, *dst;
-    int fd;
 
     if (!hvguest_check_requirements("hvpart", devices)) {
         return;
     }
-    dir = g_dir_make_tmp("hvpart-storage-werror-XXXXXX", &err);
-    g_assert_no_error(err);
-    image = g_build_filename(dir, "disk.raw", NULL);
-    fd = open(image, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    g_assert(fd >= 0);
-    g_assert_cmpint(ftruncate(fd, (off_t)MIG_MB * MiB), ==, 0);
-    close(fd);
-
+    image = mig_image_new(&dir);
     /* The write of the 9th MiB fails. */
     src = start_mig_guest(image, false, 8 * MiB / 512);
     if (!src) {
-        unlink(image);
-        rmdir(dir);
+        mig_image_remove(image, dir);
         return;
     }
     sha = hvguest_wait_value(src, "disk-mig-sha256", HVGUEST_TIMEOUT_S);
@@ -1168,29 +1188,10 @@ static void test_storage_migrate_werror(void)
 
     dst = start_mig_guest(image, true, -1);
     g_assert_nonnull(dst);
-    sock = g_strdup_printf("%s/hvpart-storage-werror-%d.sock",
-                           g_get_tmp_dir(), (int)getpid());
-    uri = g_strdup_printf("unix:%s", sock);
-    unlink(sock);
-    hvguest_migrate(src, dst, uri);
-    unlink(sock);
+    mig_migrate(src, dst);
     qtest_qmp_assert_success(hvguest_qts(dst), "{'execute': 'cont'}");
-
-    line = hvguest_wait_line_from(dst, &dpos, "HVTEST: disk-mig-done ",
-                                  2 * HVGUEST_TIMEOUT_S);
-    g_assert_nonnull(line);
-    g_test_message("guest: %s", line->text);
-    written = hvguest_line_field(line->text, "written");
-    read = hvguest_line_field(line->text, "read");
-    g_assert_cmpstr(written, ==, sha);
-    g_assert_cmpstr(read, ==, sha);
-    hvguest_quit(dst);
-    hvguest_quit(src);
-
-    host_sha = hvguest_file_sha256(image, MIG_MB);
-    g_assert_cmpstr(host_sha, ==, sha);
-    unlink(image);
-    rmdir(dir);
+    mig_check_data(src, dst, &dpos, sha, image);
+    mig_image_remove(image, dir);
 }
 
 int main(int argc, char **argv)
